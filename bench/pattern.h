@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Patterns: what is measured (ping-pong, streaming, ...), listed in bench/patterns.def.
+ *
+ * A pattern never names a mechanism. It states the transport capabilities it needs; the
+ * planner pairs it with every registered transport that has them. The harness owns
+ * everything else: CPUs, launching and gating workers, the watchdog, repetitions,
+ * statistics and output. The pattern owns its loop and its integrity check.
+ */
+#ifndef IPCB_PATTERN_H
+#define IPCB_PATTERN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../harness/hist.h"
+
+struct ipcb_case;
+struct ipcb_wctx;
+struct ipcb_slot;
+
+/* Metrics a repetition produced; the runner turns each into a CSV row and summarises them
+ * across repetitions. Names carry their unit ("rtt_p50_ns", "msgs_per_s"). */
+#define IPCB_METRICS_MAX 48
+struct ipcb_metric {
+	char name[40];
+	const char *unit;
+	double value;
+	uint64_t samples, ops_per_sample;
+	int lower_is_better;
+};
+struct ipcb_metrics {
+	int n;
+	struct ipcb_metric m[IPCB_METRICS_MAX];
+};
+void ipcb_metrics_add(struct ipcb_metrics *m, const char *name, const char *unit, double value,
+		      uint64_t samples, uint64_t ops_per_sample, int lower_is_better);
+/* Adds <prefix>_{min,p50,p90,p99,p999,max,mean,stddev}_ns from a histogram. */
+void ipcb_metrics_add_hist(struct ipcb_metrics *m, const char *prefix, const struct ipcb_hist *h,
+			   uint64_t ops_per_sample);
+
+struct ipcb_pattern {
+	const char *name, *summary;
+	int uses_transport;       /* 1: planned once per fitting transport */
+	uint32_t needs;           /* IPCB_CAP_* every transport must have */
+	int sized;                /* 1: planned once per --sizes entry */
+	const char *headline[3];  /* metrics shown in the console table, NULL-padded */
+
+	/* Planner, parent. Decide c->nworkers and c->roles[] for the CPU budget c->ncpus.
+	 * Return 0, or -ENOTSUP with a reason in why (the case is SKIPPED). */
+	int (*plan)(struct ipcb_case *c, char *why, size_t len);
+
+	/* Worker process or thread. Attach, ipcb_worker_gate(), warm up, measure, record into
+	 * w->slot. Return 0, or -errno after ipcb_worker_fail() said why. */
+	int (*worker)(struct ipcb_wctx *w);
+
+	/* Parent, after every worker returned 0. Check integrity across the slots; on a
+	 * violation return -EPROTO with the reason in why (the case FAILS: no number is
+	 * reported). Otherwise add the repetition's metrics and return 0. */
+	int (*finish)(const struct ipcb_case *c, struct ipcb_slot *slots, struct ipcb_metrics *m,
+		      char *why, size_t len);
+};
+
+#define IPCB_PATTERN(n) extern const struct ipcb_pattern ipcb_pattern_##n;
+#include "patterns.def"
+#undef IPCB_PATTERN
+
+extern const struct ipcb_pattern *const ipcb_patterns[];  /* NULL-terminated */
+const struct ipcb_pattern *ipcb_pattern_find(const char *name);
+
+#endif

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The command line end to end, as a user meets it: help, bad input (exit 2, one line, nothing
+# written), real runs (CSV + metadata), CPU placement as recorded, and a worker killed with
+# SIGKILL in the middle of a case (FAILED row with the reason, the run goes on, nothing left).
+# Usage: cli_test.sh PATH/TO/ipcbench
+set -u
+bin=${1:?usage: cli_test.sh ipcbench}
+work=$(mktemp -d /tmp/ipcb-cli.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+check() { if eval "$1"; then ok; else bad "$2"; fi; }
+
+# ---- help and version ----
+"$bin" --help >"$work/help" 2>&1; check '[ $? -eq 0 ]' "--help exit code"
+for opt in $(grep -o -- '--[a-z][a-z-]*' "$work/help" | sort -u); do
+  case $opt in --help|--version|--mech-*) continue ;; esac
+  # every option the help names must be known to the parser (no 'unknown option'); the
+  # unknown bench stops the run after parsing
+  "$bin" run nosuch-bench $opt 2>"$work/err" >/dev/null </dev/null
+  check '! grep -q "unknown option" "$work/err"' "help names $opt but the parser refuses it"
+done
+"$bin" --version | grep -q '^ipcbench [0-9]'; check '[ $? -eq 0 ]' "--version prints a version"
+
+# ---- bad input: exit 2, exactly one line on stderr, nothing written ----
+out="$work/res"
+badcase() {
+  local want=$1; shift
+  "$bin" "$@" --out "$out" >"$work/o" 2>"$work/e"; local rc=$?
+  check "[ $rc -eq 2 ]" "'$*' exit $rc, want 2"
+  check "[ \$(wc -l <'$work/e') -eq 1 ]" "'$*' should print one line, printed: $(head -c 300 "$work/e")"
+  check "grep -qi -- '$want' '$work/e'" "'$*' message lacks '$want': $(cat "$work/e")"
+  check "[ ! -e '$out' ]" "'$*' wrote $out"
+}
+badcase "unknown bench" run nosuch
+badcase "unknown mechanism" run pingpong --mech carrier-pigeon
+badcase "--cores" run pingpong --cores 0
+badcase "--cores" run pingpong --cores -1
+badcase "--cores" run pingpong --cores 2x
+badcase "--sizes" run pingpong --sizes -3
+badcase "--sizes" run pingpong --sizes 4
+badcase "--sizes" run pingpong --sizes 64,,128
+badcase "--sizes" run pingpong --sizes 2G
+badcase "--reps" run pingpong --reps abc
+badcase "--reps" run pingpong --reps 0
+badcase "--duration" run pingpong --duration -1s
+badcase "--duration" run pingpong --duration 5parsecs
+badcase "--placement" run pingpong --placement sideways
+badcase "--mode" run pingpong --mode fibre
+badcase "CPU 4096" run pingpong --cpus 0,4096
+badcase "--cpus" run pingpong --cpus 1-0
+badcase "unknown option" run pingpong --frobnicate
+badcase "needs a value" run pingpong --reps
+badcase "--mem" run pingpong --mem node=99
+badcase "say what to run" run
+"$bin" run pingpong --out /proc/nonexistent/x >/dev/null 2>"$work/e"; rc=$?
+check "[ $rc -eq 2 ] && grep -q -- '--out' '$work/e'" "unwritable --out: rc $rc $(cat "$work/e")"
+touch "$work/file"
+"$bin" run pingpong --out "$work/file" >/dev/null 2>"$work/e"; rc=$?
+check "[ $rc -eq 2 ] && grep -q 'not a directory' '$work/e'" "--out a file: rc $rc"
+
+# ---- list, topo, calibrate ----
+"$bin" list >"$work/o"; check '[ $? -eq 0 ] && grep -q "^  pingpong" "$work/o" && grep -q "^  pipe" "$work/o"' "list"
+"$bin" topo --cores 8 >"$work/o" 2>&1; check '[ $? -eq 0 ] && grep -qi "clamped" "$work/o"' "topo --cores 8 says clamped"
+"$bin" calibrate >"$work/o"; check '[ $? -eq 0 ] && grep -q "cost of a read" "$work/o"' "calibrate"
+
+# ---- a real run ----
+q="--reps 2 --duration 30ms --warmup 10ms --no-plots --out $out"
+"$bin" run pingpong,stream --mech pipe --sizes 64,4K $q >"$work/o" 2>"$work/e"; rc=$?
+check "[ $rc -eq 0 ]" "quick run exit $rc: $(tail -3 "$work/e")"
+run=$(ls -d "$out"/2* 2>/dev/null | head -1)
+csv="$run/results.csv"
+check "[ -s '$csv' ] && [ -s '$run/metadata.json' ]" "results.csv and metadata.json written in $run"
+check "head -1 '$csv' | grep -q '^run_id,bench,mech,impl,mode,workers,cpus,cpus_seen'" "CSV header"
+check "[ -z \"\$(find '$out' -name '*.tmp')\" ]" "temporary files left"
+check "[ -L '$out/latest' ]" "results/latest link"
+n=$(grep -c ',pingpong,pipe,.*,median,rtt_p50_ns,' "$csv"); check "[ $n -eq 2 ]" "two pingpong median rows, got $n"
+n=$(grep -c ',stream,pipe,.*,median,msgs_per_s,' "$csv"); check "[ $n -eq 2 ]" "two stream median rows, got $n"
+check "! grep -q ',FAILED,' '$csv'" "no FAILED rows in a clean run"
+if command -v python3 >/dev/null; then
+  python3 - "$run/metadata.json" "$csv" <<'PY'; check "[ $? -eq 0 ]" "metadata/CSV content"
+import csv, json, sys
+m = json.load(open(sys.argv[1]))
+assert m["csv_schema"] == 1 and m["clock"]["name"] == "CLOCK_MONOTONIC", m
+assert m["machine"]["pus"] >= 1
+rows = list(csv.DictReader(open(sys.argv[2])))
+for r in rows:
+    if r["status"] in ("ok", "NOISY") and r["rep"] == "median":
+        float(r["value"]); float(r["ci_low"]); float(r["ci_high"])
+        assert float(r["ci_low"]) <= float(r["value"]) <= float(r["ci_high"]), r
+p50 = [float(r["value"]) for r in rows if r["metric"] == "rtt_p50_ns" and r["rep"] == "median"]
+assert all(1000 < v < 10_000_000 for v in p50), p50   # a pipe round trip: microseconds
+PY
+fi
+
+# ---- placement as recorded: two workers sharing CPU 0 ----
+"$bin" run pingpong --mech pipe --sizes 64 --cpus 0,0 $q >/dev/null 2>"$work/e"; rc=$?
+csv=$(ls -t "$out"/2*/results.csv | head -1)
+check "[ $rc -eq 0 ] && grep -q ',0;0,0;0,list,' '$csv'" "--cpus 0,0 recorded as assigned and seen"
+
+# ---- --cores 8 on a smaller machine: clamped, or oversubscribed when asked ----
+ncpu=$(nproc)
+if [ "$ncpu" -lt 8 ]; then
+  "$bin" run pingpong --mech pipe --sizes 64 --cores 8 $q >/dev/null 2>"$work/e"; rc=$?
+  check "[ $rc -eq 0 ] && grep -q 'clamped to $ncpu' '$work/e'" "--cores 8 clamps and says so: $(head -2 "$work/e")"
+  "$bin" run pingpong --mech pipe --sizes 64 --cores 8 --oversubscribe $q >/dev/null 2>"$work/e"; rc=$?
+  check "[ $rc -eq 0 ] && grep -q 'oversubscribe' '$work/e'" "--cores 8 --oversubscribe says so"
+fi
+
+# ---- thread mode ----
+"$bin" run pingpong,stream --mech pipe --sizes 64 --mode thread $q >/dev/null 2>"$work/e"; rc=$?
+csv=$(ls -t "$out"/2*/results.csv | head -1)
+check "[ $rc -eq 0 ] && grep -q ',thread,2,' '$csv'" "thread mode run: $(tail -2 "$work/e")"
+
+# ---- a worker killed mid-case: FAILED with the reason, the run goes on ----
+"$bin" run pingpong --mech pipe --sizes 64,128 --reps 1 --duration 3s --warmup 10ms --no-plots \
+  --out "$out/kill" >"$work/o" 2>"$work/e" & main=$!
+victim=""
+for _ in $(seq 100); do
+  victim=$(pgrep -P $main | head -1); [ -n "$victim" ] && break; sleep 0.05
+done
+sleep 0.3
+[ -n "$victim" ] && kill -KILL "$victim"
+wait $main; rc=$?
+csv=$(ls "$out"/kill/2*/results.csv 2>/dev/null | head -1)
+check "[ -n '$victim' ]" "found a worker to kill"
+check "[ $rc -eq 1 ]" "a run with a killed worker exits 1, got $rc"
+check "grep -q 'FAILED,\"\\?worker [01] (role [AB], CPU [0-9]*) killed by signal 9' '$csv'" "FAILED row names the signal: $(grep FAILED "$csv")"
+check "grep -q ',pingpong,pipe,.*,128,.*,median,rtt_p50_ns,' '$csv'" "the next case still ran"
+left=$(ls /dev/shm /dev/mqueue 2>/dev/null | grep -c ipcbench)
+check "[ $left -eq 0 ]" "IPC objects left: $left"
+check "[ -z \"\$(pgrep -P $main)\" ]" "no worker left running"
+
+echo "cli_test: $pass passed, $fail failed"
+[ $fail -eq 0 ]

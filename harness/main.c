@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ipcbench: the command line. Parses, validates everything before touching the disk, then
+ * dispatches: run (default), list, topo, calibrate, plot. Only this file chooses exit codes:
+ * 0 success, 1 a case FAILED or results could not be written, 2 bad input, 128+N on signal N.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../bench/pattern.h"
+#include "../ipc/transport.h"
+#include "clock.h"
+#include "opt.h"
+#include "plan.h"
+#include "plot.h"
+#include "runner.h"
+#include "topo.h"
+
+#ifndef IPCB_VERSION
+#define IPCB_VERSION "0.0.0"
+#endif
+#ifndef IPCB_GIT_COMMIT
+#define IPCB_GIT_COMMIT "unknown"
+#endif
+#ifndef IPCB_BUILD_TYPE
+#define IPCB_BUILD_TYPE "unknown"
+#endif
+#ifndef IPCB_COMPILER
+#define IPCB_COMPILER "unknown"
+#endif
+#ifndef IPCB_CFLAGS
+#define IPCB_CFLAGS ""
+#endif
+#ifndef IPCB_SANITIZER
+#define IPCB_SANITIZER ""
+#endif
+#ifndef IPCB_PLOTS_DIR
+#define IPCB_PLOTS_DIR "plots"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ipcbench [run] [BENCH,...] [options]   measure (default command)\n"
+		"       ipcbench list                          benches, mechanisms, placements\n"
+		"       ipcbench topo [--cores N ...]          machine topology and placement plan\n"
+		"       ipcbench calibrate                     cost and resolution of the clock\n"
+		"       ipcbench plot RUN_DIR                  (re)make the plots of a run\n"
+		"\n"
+		"A run writes RESULTS/<run-id>/results.csv (one row per case, repetition and\n"
+		"metric, see results/README.md), metadata.json and plots/; RESULTS/latest points\n"
+		"to it. Exit status: 0 all cases passed (NOISY and SKIPPED included), 1 a case\n"
+		"FAILED, 2 bad input, 130/143 interrupted (rows so far kept, marked partial).\n"
+		"\noptions:\n");
+	ipcb_opt_help(f);
+	fprintf(f, "  %-30s %s\n  %-30s %s\n", "--help", "this text", "--version",
+		"version, commit and build");
+}
+
+static const char *sanitizer_name(void)
+{
+	return IPCB_SANITIZER[0] ? IPCB_SANITIZER : NULL;
+}
+
+static int cmd_list(void)
+{
+	printf("benches:\n");
+	for (const struct ipcb_pattern *const *p = ipcb_patterns; *p; p++)
+		printf("  %-12s %s\n", (*p)->name, (*p)->summary);
+	printf("mechanisms:\n");
+	for (const struct ipcb_transport *const *t = ipcb_transports; *t; t++) {
+		const char *why = (*t)->unsupported ? (*t)->unsupported() : NULL;
+		printf("  %-12s %s%s%s\n", (*t)->name, (*t)->summary, why ? "  [unavailable: " : "",
+		       why ? why : "");
+		if (why)
+			printf("]\n");
+	}
+	printf("placements:\n");
+	for (const struct ipcb_placement *const *p = ipcb_placements; *p; p++)
+		printf("  %-12s %s\n", (*p)->name, (*p)->summary);
+	return 0;
+}
+
+static int cmd_calibrate(void)
+{
+	struct ipcb_clock_cal cal;
+
+	ipcb_clock_calibrate(&cal);
+	printf("clock:            %s\n", IPCB_CLOCK_NAME);
+	printf("cost of a read:   %.1f ns (median of 41 rounds of 2000 reads; p90 %.1f ns)\n",
+	       cal.cost_ns, cal.cost_p90_ns);
+	printf("resolution:       %.0f ns (clock_getres); smallest step seen %.0f ns\n",
+	       cal.resolution_ns, cal.min_step_ns);
+	printf("batching:         operations shorter than %.0f ns are timed in batches so the\n"
+	       "                  clock stays under 2%% of a sample\n", 2 * cal.cost_ns / 0.02);
+	return 0;
+}
+
+static int cmd_topo(const struct ipcb_config *cfg, const struct ipcb_topo *topo)
+{
+	char buf[1024];
+
+	ipcb_topo_print(topo, stdout);
+	printf("\nplacement plan for %d workers (%s):\n", cfg->budget, cfg->placement);
+	ipcb_cpulist_format(cfg->cpu_list, cfg->n_cpus, buf, sizeof(buf));
+	printf("  CPUs in worker order: %s\n", buf);
+	if (!cfg->explicit_cpus)
+		for (const struct ipcb_placement *const *p = ipcb_placements; *p; p++) {
+			int cpus[IPCB_MAX_WORKERS];
+			if ((*p)->place(topo, cfg->budget, cpus) < 0)
+				continue;
+			ipcb_cpulist_format(cpus, cfg->budget, buf, sizeof(buf));
+			printf("  %-8s %s\n", (*p)->name, buf);
+		}
+	if (cfg->cores_note[0])
+		printf("  note: %s\n", cfg->cores_note);
+	return 0;
+}
+
+/* mkdir -p for the results root. */
+static int make_dirs(const char *path)
+{
+	char buf[4096];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int cmd_run(struct ipcb_config *cfg, const struct ipcb_topo *topo, int argc, char **argv)
+{
+	static char run_dir[4200], run_id[64], cmdline[4096];
+	struct ipcb_case *cases;
+	struct ipcb_clock_cal cal;
+	struct ipcb_run_meta meta;
+	struct timespec now;
+	struct tm tm;
+	size_t off = 0;
+	int n, rc;
+
+	n = ipcb_plan_build(cfg, &cases);
+	if (n < 0) {
+		fprintf(stderr, "ipcbench: planning failed: %s\n", strerror(-n));
+		return 1;
+	}
+	if (n == 0) {
+		fprintf(stderr, "ipcbench: nothing to run: no bench fits the selected mechanisms\n");
+		free(cases);
+		return 2;
+	}
+	if (cfg->cores_note[0])
+		fprintf(stderr, "ipcbench: %s\n", cfg->cores_note);
+	if (sanitizer_name())
+		fprintf(stderr, "ipcbench: WARNING: this is a %s sanitizer build: its numbers are "
+			"not representative\n", sanitizer_name());
+	else if (strcmp(IPCB_BUILD_TYPE, "Debug") == 0)
+		fprintf(stderr, "ipcbench: WARNING: this is a Debug build: its numbers are not "
+			"representative\n");
+
+	ipcb_clock_calibrate(&cal);
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	snprintf(run_id, sizeof(run_id), "%04d%02d%02d-%02d%02d%02d-%d", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)getpid());
+	snprintf(run_dir, sizeof(run_dir), "%s/%s", cfg->out, run_id);
+	rc = make_dirs(run_dir);
+	if (rc < 0) {
+		fprintf(stderr, "ipcbench: --out %s: cannot create %s: %s\n", cfg->out, run_dir,
+			strerror(-rc));
+		free(cases);
+		return 2;
+	}
+	for (int i = 0; i < argc && off < sizeof(cmdline) - 2; i++)
+		off += (size_t)snprintf(cmdline + off, sizeof(cmdline) - off, "%s%s", i ? " " : "",
+					argv[i]);
+
+	memset(&meta, 0, sizeof(meta));
+	meta.run_id = run_id;
+	meta.out_dir = run_dir;
+	meta.argv_joined = cmdline;
+	meta.version = IPCB_VERSION;
+	meta.git_commit = IPCB_GIT_COMMIT;
+	meta.build_type = IPCB_BUILD_TYPE;
+	meta.compiler = IPCB_COMPILER;
+	meta.cflags = IPCB_CFLAGS;
+	meta.sanitizer = sanitizer_name() != NULL;
+	meta.clock = IPCB_CLOCK_NAME;
+	meta.clock_cost_ns = cal.cost_ns;
+	meta.clock_resolution_ns = cal.resolution_ns;
+	meta.topo = topo;
+	meta.cores_note = cfg->cores_note;
+	meta.start_unix_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+
+	int nrun = 0;
+	for (int i = 0; i < n; i++)
+		nrun += !cases[i].skip[0];
+	fprintf(stderr, "ipcbench: run %s: %d cases (%d to run) x %d repetitions, %s mode, "
+		"CPUs %s (%s), clock %s (%.0f ns a read)\n", run_id, n, nrun, cfg->reps,
+		cfg->thread_mode ? "thread" : "process", cfg->explicit_cpus ? cfg->cpus : "",
+		cfg->placement, IPCB_CLOCK_NAME, cal.cost_ns);
+	if (!cfg->explicit_cpus) {
+		char buf[512];
+		ipcb_cpulist_format(cfg->cpu_list, cfg->n_cpus, buf, sizeof(buf));
+		fprintf(stderr, "ipcbench: CPUs in worker order: %s\n", buf);
+	}
+
+	rc = ipcb_run(cfg, topo, cases, n, run_dir, &meta);
+	free(cases);
+
+	/* results/latest -> this run (best effort, replaced atomically) */
+	char link_tmp[4300], link_path[4300];
+	snprintf(link_tmp, sizeof(link_tmp), "%s/.latest.%d", cfg->out, (int)getpid());
+	snprintf(link_path, sizeof(link_path), "%s/latest", cfg->out);
+	(void)unlink(link_tmp);
+	if (symlink(run_id, link_tmp) == 0 && rename(link_tmp, link_path) < 0)
+		(void)unlink(link_tmp);
+
+	if (!cfg->no_plots && !meta.partial) {
+		char err[512];
+		const char *src = getenv("IPCBENCH_PLOTS_DIR");
+		int prc = ipcb_plot_run(run_dir, src ? src : IPCB_PLOTS_DIR, err, sizeof(err));
+		if (prc < 0)
+			fprintf(stderr, "ipcbench: %s\n", err);
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct ipcb_config cfg;
+	struct ipcb_topo *topo = NULL;
+	char err[1024], *pos[8];
+	int npos, first = 1, rc;
+	const char *cmd = "run";
+
+	if (argc > 1 && argv[1][0] != '-') {
+		if (!strcmp(argv[1], "run") || !strcmp(argv[1], "list") || !strcmp(argv[1], "topo") ||
+		    !strcmp(argv[1], "calibrate") || !strcmp(argv[1], "plot")) {
+			cmd = argv[1];
+			first = 2;
+		}
+	}
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) 
+			break;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("ipcbench %s (commit %s, %s build, %s%s%s)\n", IPCB_VERSION,
+			       IPCB_GIT_COMMIT, IPCB_BUILD_TYPE, IPCB_COMPILER,
+			       sanitizer_name() ? ", sanitizer " : "",
+			       sanitizer_name() ? sanitizer_name() : "");
+			return 0;
+		}
+	}
+
+	ipcb_config_defaults(&cfg);
+	if (ipcb_opt_parse(&cfg, argc, argv, first, pos, 8, &npos, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	if (!strcmp(cmd, "list"))
+		return npos ? (fprintf(stderr, "ipcbench: list takes no arguments\n"), 2) : cmd_list();
+	if (!strcmp(cmd, "calibrate"))
+		return npos ? (fprintf(stderr, "ipcbench: calibrate takes no arguments\n"), 2)
+			    : cmd_calibrate();
+	if (!strcmp(cmd, "plot")) {
+		if (npos != 1) {
+			fprintf(stderr, "ipcbench: plot needs one run directory\n");
+			return 2;
+		}
+		const char *src = getenv("IPCBENCH_PLOTS_DIR");
+		rc = ipcb_plot_run(pos[0], src ? src : IPCB_PLOTS_DIR, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "ipcbench: %s\n", err);
+			return rc == -ENOENT && strstr(err, "gnuplot") ? 0 : 2;
+		}
+		printf("plots written to %s/plots\n", pos[0]);
+		return 0;
+	}
+	if (!strcmp(cmd, "run")) {
+		if (npos > 1) {
+			fprintf(stderr, "ipcbench: run takes one list of benches, got '%s' and '%s'\n",
+				pos[0], pos[1]);
+			return 2;
+		}
+		if (npos == 1) {
+			if (cfg.benches) {
+				fprintf(stderr, "ipcbench: benches given twice ('%s' and --bench %s)\n",
+					pos[0], cfg.benches);
+				return 2;
+			}
+			cfg.benches = pos[0];
+		}
+		if (cfg.all && (cfg.benches || cfg.mechs)) {
+			fprintf(stderr, "ipcbench: --all runs everything: drop the bench or --mech "
+				"selection, or drop --all\n");
+			return 2;
+		}
+		if (!cfg.all && !cfg.benches && !cfg.mechs) {
+			fprintf(stderr, "ipcbench: say what to run: --all, a bench list (ipcbench run "
+				"pingpong) or --mech LIST (see ipcbench list, ipcbench --help)\n");
+			return 2;
+		}
+	} else if (npos) {
+		fprintf(stderr, "ipcbench: %s takes no arguments\n", cmd);
+		return 2;
+	}
+
+	cfg.progress = 0;
+	if (!cfg.progress_s || !strcmp(cfg.progress_s, "auto"))
+		cfg.progress = isatty(2) ? 2 : 1;
+	else if (!strcmp(cfg.progress_s, "on"))
+		cfg.progress = isatty(2) ? 2 : 1;
+
+	rc = ipcb_topo_load(&topo, NULL);
+	if (rc < 0) {
+		fprintf(stderr, "ipcbench: cannot read the machine topology (hwloc): %s\n",
+			strerror(-rc));
+		return 1;
+	}
+	if (ipcb_config_resolve(&cfg, topo, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		ipcb_topo_free(topo);
+		return 2;
+	}
+	if (!strcmp(cmd, "topo")) {
+		rc = cmd_topo(&cfg, topo);
+	} else {
+		ipcb_signals_install();
+		rc = cmd_run(&cfg, topo, argc, argv);
+	}
+	if (!ipcb_fatal_hang)
+		ipcb_topo_free(topo);
+	return rc;
+}

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Resolving options and planning cases. All validation happens here, before anything is
+ * written, so bad input costs one line on stderr and exit code 2, and nothing else.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../bench/pattern.h"
+#include "../ipc/transport.h"
+#include "msg.h"
+#include "opt.h"
+#include "plan.h"
+#include "topo.h"
+
+#define MAX_MSG_SIZE ((size_t)1 << 30)
+
+static const size_t default_sizes[] = { 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576 };
+static const size_t quick_sizes[] = { 64, 4096, 65536, 1048576 };
+
+/* Check every name of a comma list against a lookup; err names the first unknown one. */
+static int check_names(const char *list, const char *what, int (*known)(const char *),
+		       void (*names)(char *, size_t), char *err, size_t errlen)
+{
+	char buf[64];
+	const char *p = list;
+
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len == 0 || len >= sizeof(buf)) {
+			snprintf(err, errlen, "ipcbench: empty or overlong %s name in '%s'", what, list);
+			return -EINVAL;
+		}
+		memcpy(buf, p, len);
+		buf[len] = 0;
+		if (!known(buf)) {
+			char all[512];
+			names(all, sizeof(all));
+			snprintf(err, errlen, "ipcbench: unknown %s '%s' (known: %s)", what, buf, all);
+			return -EINVAL;
+		}
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+static int known_pattern(const char *n) { return ipcb_pattern_find(n) != NULL; }
+static int known_transport(const char *n) { return ipcb_transport_find(n) != NULL; }
+
+static void pattern_names(char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = 0;
+	for (const struct ipcb_pattern *const *p = ipcb_patterns; *p && off < len; p++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "", (*p)->name);
+}
+
+static void transport_names(char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = 0;
+	for (const struct ipcb_transport *const *t = ipcb_transports; *t && off < len; t++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "", (*t)->name);
+}
+
+/* Would `dir` (existing or to be created) be writable? Creates nothing. */
+static int check_out_dir(const char *dir, char *err, size_t errlen)
+{
+	char path[4096];
+	struct stat st;
+
+	if (strlen(dir) >= sizeof(path) - 1) {
+		snprintf(err, errlen, "ipcbench: --out: path too long");
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "%s", dir);
+	for (;;) {
+		if (stat(path, &st) == 0) {
+			if (!S_ISDIR(st.st_mode)) {
+				snprintf(err, errlen, "ipcbench: --out %s: %s is not a directory", dir, path);
+				return -EINVAL;
+			}
+			if (access(path, W_OK | X_OK) != 0) {
+				snprintf(err, errlen, "ipcbench: --out %s: %s is not writable", dir, path);
+				return -EINVAL;
+			}
+			return 0;
+		}
+		if (errno != ENOENT) {
+			snprintf(err, errlen, "ipcbench: --out %s: %s: %s", dir, path, strerror(errno));
+			return -EINVAL;
+		}
+		char *slash = strrchr(path, '/');
+		if (!slash) {
+			snprintf(path, sizeof(path), ".");
+		} else if (slash == path) {
+			path[1] = 0;
+		} else {
+			*slash = 0;
+		}
+	}
+}
+
+int ipcb_config_resolve(struct ipcb_config *cfg, const struct ipcb_topo *topo, char *err,
+			size_t errlen)
+{
+	int npus = ipcb_topo_npus(topo);
+	int rc;
+
+	if (cfg->benches && check_names(cfg->benches, "bench", known_pattern, pattern_names, err,
+					errlen) < 0)
+		return -EINVAL;
+	if (cfg->mechs && check_names(cfg->mechs, "mechanism", known_transport, transport_names,
+				      err, errlen) < 0)
+		return -EINVAL;
+
+	/* sizes */
+	if (cfg->sizes) {
+		rc = ipcb_parse_sizes(cfg->sizes, cfg->size_list, IPCB_MAX_SIZES, &cfg->n_sizes);
+		if (rc == -E2BIG) {
+			snprintf(err, errlen, "ipcbench: --sizes: more than %d sizes", IPCB_MAX_SIZES);
+			return -EINVAL;
+		}
+		if (rc < 0) {
+			snprintf(err, errlen, "ipcbench: --sizes: '%s' is not a list of sizes in bytes "
+				 "(e.g. 64,4K,1M)", cfg->sizes);
+			return -EINVAL;
+		}
+		for (int i = 0; i < cfg->n_sizes; i++)
+			if (cfg->size_list[i] < IPCB_MSG_MIN || cfg->size_list[i] > MAX_MSG_SIZE) {
+				snprintf(err, errlen, "ipcbench: --sizes: %zu is out of range (each size "
+					 "must be %u bytes .. 1G)", cfg->size_list[i], IPCB_MSG_MIN);
+				return -EINVAL;
+			}
+	} else {
+		const size_t *src = cfg->quick ? quick_sizes : default_sizes;
+		int n = cfg->quick ? (int)(sizeof(quick_sizes) / sizeof(quick_sizes[0]))
+				   : (int)(sizeof(default_sizes) / sizeof(default_sizes[0]));
+		memcpy(cfg->size_list, src, (size_t)n * sizeof(size_t));
+		cfg->n_sizes = n;
+	}
+
+	/* times */
+	if (!cfg->reps)
+		cfg->reps = cfg->quick ? 3 : 5;
+	if (!(cfg->duration_s > 0))
+		cfg->duration_s = cfg->quick ? 0.1 : 0.5;
+	if (cfg->warmup_s < 0)
+		cfg->warmup_s = cfg->quick ? 0.05 : 0.1;
+	cfg->duration_ns = (uint64_t)(cfg->duration_s * 1e9);
+	cfg->warmup_ns = (uint64_t)(cfg->warmup_s * 1e9);
+	if (!(cfg->timeout_s > 0))
+		cfg->timeout_s = 10 + 5 * (cfg->duration_s + cfg->warmup_s);
+	cfg->timeout_ns = (uint64_t)(cfg->timeout_s * 1e9);
+	if (!(cfg->noise > 0))
+		cfg->noise = 0.10;
+
+	cfg->thread_mode = cfg->mode && strcmp(cfg->mode, "thread") == 0;
+	cfg->verify_full = cfg->verify && strcmp(cfg->verify, "full") == 0;
+	if (!cfg->placement)
+		cfg->placement = "compact";
+	if (!cfg->out)
+		cfg->out = "results";
+	if (check_out_dir(cfg->out, err, errlen) < 0)
+		return -EINVAL;
+
+	/* memory policy */
+	if (ipcb_mem_parse(cfg->mem ? cfg->mem : "local", &cfg->mem_req) < 0) {
+		snprintf(err, errlen, "ipcbench: --mem: '%s' is not local, interleave or node=N",
+			 cfg->mem);
+		return -EINVAL;
+	}
+	char why[160];
+	if (ipcb_mem_check(&cfg->mem_req, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "ipcbench: --mem %s: %s", cfg->mem, why);
+		return -EINVAL;
+	}
+
+	/* CPUs */
+	cfg->cores_note[0] = 0;
+	if (cfg->cpus) {
+		int n = ipcb_cpulist_parse(cfg->cpus, cfg->cpu_list, IPCB_MAX_WORKERS);
+		if (n <= 0) {
+			snprintf(err, errlen, "ipcbench: --cpus: '%s' is not a CPU list (e.g. 0,1 or "
+				 "0-3 or 0,0)%s", cfg->cpus, n == -E2BIG ? ": too many CPUs" : "");
+			return -EINVAL;
+		}
+		for (int i = 0; i < n; i++)
+			if (!ipcb_topo_has_pu(topo, cfg->cpu_list[i])) {
+				int pus[IPCB_MAX_WORKERS];
+				char have[256];
+				int k = ipcb_topo_pus(topo, pus, IPCB_MAX_WORKERS);
+				ipcb_cpulist_format(pus, k, have, sizeof(have));
+				snprintf(err, errlen, "ipcbench: --cpus: CPU %d does not exist or is not "
+					 "allowed here (allowed: %s)", cfg->cpu_list[i], have);
+				return -EINVAL;
+			}
+		if (cfg->cores && cfg->cores != n) {
+			snprintf(err, errlen, "ipcbench: --cores %d disagrees with --cpus (%d CPUs): "
+				 "give one of them", cfg->cores, n);
+			return -EINVAL;
+		}
+		cfg->n_cpus = n;
+		cfg->budget = n;
+		cfg->explicit_cpus = 1;
+		cfg->placement = "list";
+		return 0;
+	}
+
+	const struct ipcb_placement *pl = ipcb_placement_find(cfg->placement);
+	if (!pl) {
+		snprintf(err, errlen, "ipcbench: --placement: unknown policy '%s'", cfg->placement);
+		return -EINVAL;
+	}
+	int want = cfg->cores ? cfg->cores : npus;
+	if (want > npus && !cfg->oversubscribe) {
+		snprintf(cfg->cores_note, sizeof(cfg->cores_note),
+			 "--cores %d: this machine allows %d CPUs; clamped to %d (use --oversubscribe "
+			 "to run up to %d workers on %d CPUs)", want, npus, npus, want, npus);
+		want = npus;
+	} else if (want > npus) {
+		snprintf(cfg->cores_note, sizeof(cfg->cores_note),
+			 "--cores %d --oversubscribe: up to %d workers share %d CPUs round-robin",
+			 want, want, npus);
+	}
+	cfg->budget = want;
+	cfg->n_cpus = want;
+	rc = pl->place(topo, want, cfg->cpu_list);
+	if (rc < 0) {
+		snprintf(err, errlen, "ipcbench: --placement %s: cannot place %d workers: %s",
+			 cfg->placement, want, strerror(-rc));
+		return -EINVAL;
+	}
+	if (cfg->unpinned)
+		cfg->placement = "unpinned";
+	return 0;
+}
+
+static int in_list(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p = list;
+
+	if (!list)
+		return 1;
+	while (p) {
+		const char *comma = strchr(p, ',');
+		size_t l = comma ? (size_t)(comma - p) : strlen(p);
+		if (l == len && strncmp(p, name, len) == 0)
+			return 1;
+		p = comma ? comma + 1 : NULL;
+	}
+	return 0;
+}
+
+static void caps_missing(uint32_t missing, char *buf, size_t len)
+{
+	static const char *names[] = { "stream", "datagram", "duplex", "multi-producer",
+				       "multi-consumer", "named", "lossy" };
+	size_t off = 0;
+	buf[0] = 0;
+	for (int i = 0; i < 7; i++)
+		if (missing & (1u << i))
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "+" : "", names[i]);
+}
+
+static void place_workers(const struct ipcb_config *cfg, struct ipcb_case *c)
+{
+	if (c->skip[0])
+		return;
+	if (c->nworkers > cfg->budget) {
+		snprintf(c->skip, sizeof(c->skip), "needs %d workers, the CPU budget is %d (raise "
+			 "--cores, add --oversubscribe)", c->nworkers, cfg->budget);
+		return;
+	}
+	for (int i = 0; i < c->nworkers; i++)
+		c->cpus[i] = cfg->unpinned ? -1 : cfg->cpu_list[i % cfg->n_cpus];
+}
+
+int ipcb_plan_build(const struct ipcb_config *cfg, struct ipcb_case **out)
+{
+	int cap = 64, n = 0;
+	struct ipcb_case *v = malloc((size_t)cap * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (const struct ipcb_pattern *const *pp = ipcb_patterns; *pp; pp++) {
+		const struct ipcb_pattern *p = *pp;
+		if (!in_list(cfg->benches, p->name))
+			continue;
+		const struct ipcb_transport *const *tp = ipcb_transports;
+		for (; p->uses_transport ? *tp != NULL : tp == ipcb_transports; tp++) {
+			const struct ipcb_transport *t = p->uses_transport ? *tp : NULL;
+			if (t && !in_list(cfg->mechs, t->name))
+				continue;
+			int nsz = p->sized ? cfg->n_sizes : 1;
+			for (int si = 0; si < nsz; si++) {
+				if (n == cap) {
+					struct ipcb_case *nv = realloc(v, (size_t)cap * 2 * sizeof(*v));
+					if (!nv) {
+						free(v);
+						return -ENOMEM;
+					}
+					v = nv;
+					cap *= 2;
+				}
+				struct ipcb_case *c = &v[n];
+				memset(c, 0, sizeof(*c));
+				c->pat = p;
+				c->tr = t;
+				c->cfg = cfg;
+				c->size = p->sized ? cfg->size_list[si] : 0;
+				c->ncpus = cfg->budget;
+				snprintf(c->label, sizeof(c->label), "%s%s%s", p->name, t ? " " : "",
+					 t ? t->name : "");
+				if (p->sized) {
+					size_t l = strlen(c->label);
+					snprintf(c->label + l, sizeof(c->label) - l, " %zuB", c->size);
+				}
+				snprintf(c->params, sizeof(c->params), "verify=%s;warmup_s=%g;duration_s=%g",
+					 cfg->verify_full ? "full" : "sparse", cfg->warmup_s,
+					 cfg->duration_s);
+				if (t) {
+					uint32_t missing = p->needs & ~t->caps;
+					const char *why = t->unsupported ? t->unsupported() : NULL;
+					if (missing) {
+						/* Only worth a row when the user named this mechanism. */
+						if (!cfg->mechs)
+							continue;
+						char caps[96];
+						caps_missing(missing, caps, sizeof(caps));
+						snprintf(c->skip, sizeof(c->skip), "%s lacks %s, which %s needs",
+							 t->name, caps, p->name);
+					} else if (why) {
+						snprintf(c->skip, sizeof(c->skip), "%s", why);
+					} else if (t->max_msg && c->size > t->max_msg) {
+						snprintf(c->skip, sizeof(c->skip), "message size %zu exceeds %s's "
+							 "limit of %zu bytes", c->size, t->name, t->max_msg);
+					}
+				}
+				if (!c->skip[0]) {
+					char why[160] = "";
+					int rc = p->plan(c, why, sizeof(why));
+					if (rc < 0)
+						snprintf(c->skip, sizeof(c->skip), "%s",
+							 why[0] ? why : "not applicable");
+				}
+				place_workers(cfg, c);
+				n++;
+			}
+		}
+	}
+	*out = v;
+	return n;
+}

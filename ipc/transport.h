@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Message transports: one ops table per mechanism, listed in ipc/transports.def.
+ *
+ * A channel joins workers of role A (producers / the ping side) to workers of role B
+ * (consumers / the pong side). Messages sent by A arrive at B; a DUPLEX transport also
+ * carries B's messages back to A. The parent sets the channel up before the workers start
+ * and tears it down after every worker has exited (or been killed), so teardown must not
+ * depend on the workers' cooperation.
+ *
+ * Lifecycle and who calls what:
+ *   parent:  unsupported() -> setup(ch)        -> [workers run]        -> teardown(ch)
+ *   worker:                   attach(ch, e, role) -> send/recv ... -> detach(e)
+ * In process mode workers are forked after setup, so fds and MAP_SHARED memory are
+ * inherited; in thread mode they share the parent's. attach/detach must work in both.
+ */
+#ifndef IPCB_TRANSPORT_H
+#define IPCB_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum {
+	IPCB_CAP_STREAM     = 1u << 0,  /* byte stream: recv may return part of a message */
+	IPCB_CAP_DGRAM      = 1u << 1,  /* message boundaries kept: one recv = one message */
+	IPCB_CAP_DUPLEX     = 1u << 2,  /* B can send back to A */
+	IPCB_CAP_MULTI_PROD = 1u << 3,  /* several A workers may send at once */
+	IPCB_CAP_MULTI_CONS = 1u << 4,  /* several B workers may receive at once */
+	IPCB_CAP_NAMED      = 1u << 5,  /* creates a named object (cleanup-registered) */
+	IPCB_CAP_LOSSY      = 1u << 6,  /* may drop messages (UDP): loss is a metric, not a failure */
+};
+
+enum { IPCB_ROLE_A = 0, IPCB_ROLE_B = 1 };
+
+#define IPCB_CHAN_FDS 8
+
+/* One channel for one case. Zeroed by the harness before setup; fields below "config" are
+ * inputs, the rest belong to the transport. */
+struct ipcb_chan {
+	const struct ipcb_transport *tr;
+	/* config, set by the harness */
+	size_t msg_size;          /* largest message the case will send */
+	int n_a, n_b;             /* workers of each role */
+	const char *run_prefix;   /* for named objects: see ipc/names.h */
+	/* transport state */
+	int fd[IPCB_CHAN_FDS];    /* -1 when unused (setup sets them) */
+	void *mem;                /* shared mapping, if any */
+	size_t mem_len;
+	char effective[128];      /* effective parameters, "pipe_sz=65536", for the CSV */
+};
+
+/* One worker's end of a channel. Zeroed by the harness before attach. */
+struct ipcb_end {
+	struct ipcb_chan *ch;
+	int role;
+	int rfd, wfd;             /* fds this end reads and writes, -1 if none */
+	void *priv;
+};
+
+struct ipcb_transport {
+	const char *name;         /* CLI name, hyphenated: "shm-ring" */
+	const char *summary;      /* one line for `ipcbench list` */
+	uint32_t caps;            /* IPCB_CAP_* */
+	size_t max_msg;           /* largest message carried; 0 = unbounded (stream) */
+
+	/* Parent, any time. NULL if usable on this machine, else a static string saying why
+	 * not (the case is SKIPPED with it). May be NULL (always usable). */
+	const char *(*unsupported)(void);
+
+	/* Parent, before the workers start. Creates the mechanism for ch->msg_size, ch->n_a,
+	 * ch->n_b. Returns 0 or -errno. On failure the channel must still be safe to teardown.
+	 * Does not block. */
+	int (*setup)(struct ipcb_chan *ch);
+
+	/* Worker, once, before the start gate. Binds e to role. Returns 0 or -errno. */
+	int (*attach)(struct ipcb_chan *ch, struct ipcb_end *e, int role);
+
+	/* Worker. Send len bytes (len <= ch->msg_size). Blocks until the transport accepted
+	 * them. Returns the bytes accepted (a STREAM transport may accept fewer; the caller
+	 * loops) or -errno. The caller owns buf. */
+	ssize_t (*send)(struct ipcb_end *e, const void *buf, size_t len);
+
+	/* Worker. Receive up to len bytes. Blocks until something arrives. Returns the bytes
+	 * received (a DGRAM transport returns exactly one message), 0 when the peer has closed
+	 * a stream, or -errno. */
+	ssize_t (*recv)(struct ipcb_end *e, void *buf, size_t len);
+
+	/* Worker, once, after its last send/recv. Never fails. May be NULL. */
+	void (*detach)(struct ipcb_end *e);
+
+	/* Parent, after every worker has exited or been killed. Releases everything setup
+	 * made, including named objects. Idempotent. */
+	void (*teardown)(struct ipcb_chan *ch);
+};
+
+#define IPCB_TRANSPORT(n) extern const struct ipcb_transport ipcb_transport_##n;
+#include "transports.def"
+#undef IPCB_TRANSPORT
+
+extern const struct ipcb_transport *const ipcb_transports[];  /* NULL-terminated */
+const struct ipcb_transport *ipcb_transport_find(const char *name);
+
+/* Send/receive one whole message of len bytes, looping over partial STREAM transfers.
+ * Return 0, -EPIPE when the peer closed, -EMSGSIZE when a DGRAM message had another size,
+ * or the transport's -errno. */
+int ipcb_send_msg(struct ipcb_end *e, const void *buf, size_t len);
+int ipcb_recv_msg(struct ipcb_end *e, void *buf, size_t len);
+
+#endif
