@@ -18,6 +18,7 @@
 struct ipcb_case;
 struct ipcb_wctx;
 struct ipcb_slot;
+struct ipcb_opt;
 
 /* Metrics a repetition produced; the runner turns each into a CSV row and summarises them
  * across repetitions. Names carry their unit ("rtt_p50_ns", "msgs_per_s"). */
@@ -43,8 +44,10 @@ struct ipcb_pattern {
 	const char *name, *summary;
 	int uses_transport;       /* 1: planned once per fitting transport */
 	uint32_t needs;           /* IPCB_CAP_* every transport must have */
+	uint32_t excludes;        /* IPCB_CAP_* no transport may have */
 	int sized;                /* 1: planned once per --sizes entry */
 	const char *headline[3];  /* metrics shown in the console table, NULL-padded */
+	const struct ipcb_opt *opts; /* --<bench>-<opt> options (see harness/opt.h), or NULL */
 
 	/* Planner, parent. Decide c->nworkers and c->roles[] for the CPU budget c->ncpus.
 	 * Return 0, or -ENOTSUP with a reason in why (the case is SKIPPED). */

@@ -210,6 +210,7 @@ const struct ipcb_pattern ipcb_pattern_stream = {
 	.summary = "one-way streaming throughput: A sends, B receives and checks (msgs/s, B/s)",
 	.uses_transport = 1,
 	.needs = 0,
+	.excludes = IPCB_CAP_ONE_IN_FLIGHT,
 	.sized = 1,
 	.headline = { "msgs_per_s", "bytes_per_s", NULL },
 	.plan = stream_plan,

@@ -62,7 +62,7 @@ touch "$work/file"
 check "[ $rc -eq 2 ] && grep -q 'not a directory' '$work/e'" "--out a file: rc $rc"
 
 # ---- list, topo, calibrate ----
-"$bin" list >"$work/o"; check '[ $? -eq 0 ] && grep -q "^  pingpong" "$work/o" && grep -q "^  pipe" "$work/o"' "list"
+"$bin" list >"$work/o"; check '[ $? -eq 0 ] && grep -q "^  pingpong " "$work/o" && grep -q "^  pipe " "$work/o"' "list"
 "$bin" topo --cores 8 >"$work/o" 2>&1; check '[ $? -eq 0 ] && grep -qi "clamped" "$work/o"' "topo --cores 8 says clamped"
 "$bin" calibrate >"$work/o"; check '[ $? -eq 0 ] && grep -q "cost of a read" "$work/o"' "calibrate"
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../bench/pattern.h"
+#include "../ipc/names.h"
 #include "../ipc/transport.h"
 #include "clock.h"
 #include "opt.h"
@@ -72,18 +73,16 @@ static int cmd_list(void)
 {
 	printf("benches:\n");
 	for (const struct ipcb_pattern *const *p = ipcb_patterns; *p; p++)
-		printf("  %-12s %s\n", (*p)->name, (*p)->summary);
+		printf("  %-22s %s\n", (*p)->name, (*p)->summary);
 	printf("mechanisms:\n");
 	for (const struct ipcb_transport *const *t = ipcb_transports; *t; t++) {
 		const char *why = (*t)->unsupported ? (*t)->unsupported() : NULL;
-		printf("  %-12s %s%s%s\n", (*t)->name, (*t)->summary, why ? "  [unavailable: " : "",
-		       why ? why : "");
-		if (why)
-			printf("]\n");
+		printf("  %-22s %s%s%s%s\n", (*t)->name, (*t)->summary,
+		       why ? "  [unavailable here: " : "", why ? why : "", why ? "]" : "");
 	}
 	printf("placements:\n");
 	for (const struct ipcb_placement *const *p = ipcb_placements; *p; p++)
-		printf("  %-12s %s\n", (*p)->name, (*p)->summary);
+		printf("  %-22s %s\n", (*p)->name, (*p)->summary);
 	return 0;
 }
 
@@ -333,6 +332,10 @@ int main(int argc, char **argv)
 	else if (!strcmp(cfg.progress_s, "on"))
 		cfg.progress = isatty(2) ? 2 : 1;
 
+	if (ipcb_fault_from_env() < 0) {
+		fprintf(stderr, "ipcbench: IPCBENCH_TEST_FAULT: expected drop@N, dup@N or corrupt@N\n");
+		return 2;
+	}
 	rc = ipcb_topo_load(&topo, NULL);
 	if (rc < 0) {
 		fprintf(stderr, "ipcbench: cannot read the machine topology (hwloc): %s\n",
@@ -348,7 +351,13 @@ int main(int argc, char **argv)
 		rc = cmd_topo(&cfg, topo);
 	} else {
 		ipcb_signals_install();
+		int swept = ipcb_names_sweep_stale();
+		if (swept > 0)
+			fprintf(stderr, "ipcbench: removed %d IPC objects left by earlier runs that "
+				"died\n", swept);
 		rc = cmd_run(&cfg, topo, argc, argv);
+		if (ipcb_names_cleanup() > 0 && rc == 0)
+			rc = 1;
 	}
 	if (!ipcb_fatal_hang)
 		ipcb_topo_free(topo);

@@ -7,57 +7,62 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../bench/pattern.h"
+#include "../ipc/transport.h"
 #include "opt.h"
 
 #define OFF(f) offsetof(struct ipcb_config, f)
+#define OPT(n, t, off, mn, mx, ch, mv, h) \
+	{ .name = n, .type = t, .offset = off, .min = mn, .max = mx, .choices = ch, \
+	  .metavar = mv, .help = h, .base = NULL }
 
 const struct ipcb_opt ipcb_opts[] = {
-	{ "all", IPCB_OPT_FLAG, OFF(all), 0, 0, NULL, NULL,
-	  "run every bench with every mechanism that fits it" },
-	{ "bench", IPCB_OPT_STRING, OFF(benches), 0, 0, NULL, "LIST",
-	  "benches to run, comma-separated (see `ipcbench list`)" },
-	{ "mech", IPCB_OPT_STRING, OFF(mechs), 0, 0, NULL, "LIST",
-	  "mechanisms to use, comma-separated (default: every one that fits)" },
-	{ "cores", IPCB_OPT_INT, OFF(cores), 1, IPCB_MAX_WORKERS, NULL, "N",
+	OPT("all", IPCB_OPT_FLAG, OFF(all), 0, 0, NULL, NULL,
+	  "run every bench with every mechanism that fits it"),
+	OPT("bench", IPCB_OPT_STRING, OFF(benches), 0, 0, NULL, "LIST",
+	  "benches to run, comma-separated (see `ipcbench list`)"),
+	OPT("mech", IPCB_OPT_STRING, OFF(mechs), 0, 0, NULL, "LIST",
+	  "mechanisms to use, comma-separated (default: every one that fits)"),
+	OPT("cores", IPCB_OPT_INT, OFF(cores), 1, IPCB_MAX_WORKERS, NULL, "N",
 	  "CPU budget: most workers a case starts (default: every allowed CPU; more than exist "
-	  "is clamped unless --oversubscribe)" },
-	{ "cpus", IPCB_OPT_STRING, OFF(cpus), 0, 0, NULL, "LIST",
-	  "explicit CPUs in worker order, e.g. 0,1 or 0,0 (two workers sharing CPU 0) or 0-3" },
-	{ "placement", IPCB_OPT_STRING, OFF(placement), 0, 0, "compact|scatter", "POLICY",
-	  "how CPUs are chosen for workers (default compact)" },
-	{ "oversubscribe", IPCB_OPT_FLAG, OFF(oversubscribe), 0, 0, NULL, NULL,
-	  "allow more workers than CPUs (CPUs are reused round-robin)" },
-	{ "unpinned", IPCB_OPT_FLAG, OFF(unpinned), 0, 0, NULL, NULL,
-	  "do not bind workers to CPUs (the scheduler places them; recorded as such)" },
-	{ "mem", IPCB_OPT_STRING, OFF(mem), 0, 0, NULL, "POLICY",
-	  "shared-memory placement: local (default), interleave or node=N" },
-	{ "mode", IPCB_OPT_STRING, OFF(mode), 0, 0, "process|thread", "MODE",
-	  "workers as forked processes (default) or threads of one process" },
-	{ "quick", IPCB_OPT_FLAG, OFF(quick), 0, 0, NULL, NULL,
-	  "short profile: 3 repetitions of 0.1 s, sizes 64,4K,64K,1M" },
-	{ "reps", IPCB_OPT_INT, OFF(reps), 1, 1000, NULL, "N",
-	  "repetitions per case (default 5; 3 with --quick)" },
-	{ "duration", IPCB_OPT_SECONDS, OFF(duration_s), 0.001, 86400, NULL, "TIME",
-	  "measured time per repetition, e.g. 500ms, 2s (default 0.5s; 0.1s with --quick)" },
-	{ "warmup", IPCB_OPT_SECONDS, OFF(warmup_s), 0, 3600, NULL, "TIME",
-	  "unmeasured time before each repetition (default 0.1s; 0.05s with --quick)" },
-	{ "sizes", IPCB_OPT_STRING, OFF(sizes), 0, 0, NULL, "LIST",
+	  "is clamped unless --oversubscribe)"),
+	OPT("cpus", IPCB_OPT_STRING, OFF(cpus), 0, 0, NULL, "LIST",
+	  "explicit CPUs in worker order, e.g. 0,1 or 0,0 (two workers sharing CPU 0) or 0-3"),
+	OPT("placement", IPCB_OPT_STRING, OFF(placement), 0, 0, "compact|scatter", "POLICY",
+	  "how CPUs are chosen for workers (default compact)"),
+	OPT("oversubscribe", IPCB_OPT_FLAG, OFF(oversubscribe), 0, 0, NULL, NULL,
+	  "allow more workers than CPUs (CPUs are reused round-robin)"),
+	OPT("unpinned", IPCB_OPT_FLAG, OFF(unpinned), 0, 0, NULL, NULL,
+	  "do not bind workers to CPUs (the scheduler places them; recorded as such)"),
+	OPT("mem", IPCB_OPT_STRING, OFF(mem), 0, 0, NULL, "POLICY",
+	  "shared-memory placement: local (default), interleave or node=N"),
+	OPT("mode", IPCB_OPT_STRING, OFF(mode), 0, 0, "process|thread", "MODE",
+	  "workers as forked processes (default) or threads of one process"),
+	OPT("quick", IPCB_OPT_FLAG, OFF(quick), 0, 0, NULL, NULL,
+	  "short profile: 3 repetitions of 0.1 s, sizes 64,4K,64K,1M"),
+	OPT("reps", IPCB_OPT_INT, OFF(reps), 1, 1000, NULL, "N",
+	  "repetitions per case (default 5; 3 with --quick)"),
+	OPT("duration", IPCB_OPT_SECONDS, OFF(duration_s), 0.001, 86400, NULL, "TIME",
+	  "measured time per repetition, e.g. 500ms, 2s (default 0.5s; 0.1s with --quick)"),
+	OPT("warmup", IPCB_OPT_SECONDS, OFF(warmup_s), 0, 3600, NULL, "TIME",
+	  "unmeasured time before each repetition (default 0.1s; 0.05s with --quick)"),
+	OPT("sizes", IPCB_OPT_STRING, OFF(sizes), 0, 0, NULL, "LIST",
 	  "message sizes in bytes, K/M/G suffixes allowed, each 8..1G "
-	  "(default 64,256,1K,4K,16K,64K,256K,1M)" },
-	{ "verify", IPCB_OPT_STRING, OFF(verify), 0, 0, "sparse|full", "MODE",
-	  "message check: sparse (header + one word per 4 KiB, default) or full (every byte)" },
-	{ "timeout", IPCB_OPT_SECONDS, OFF(timeout_s), 0.1, 86400, NULL, "TIME",
-	  "watchdog per repetition (default: 10s + 5 x (warmup + duration))" },
-	{ "noise", IPCB_OPT_FRACTION, OFF(noise), 0.001, 10, NULL, "FRACTION",
+	  "(default 64,256,1K,4K,16K,64K,256K,1M)"),
+	OPT("verify", IPCB_OPT_STRING, OFF(verify), 0, 0, "sparse|full", "MODE",
+	  "message check: sparse (header + one word per 4 KiB, default) or full (every byte)"),
+	OPT("timeout", IPCB_OPT_SECONDS, OFF(timeout_s), 0.1, 86400, NULL, "TIME",
+	  "watchdog per repetition (default: 10s + 5 x (warmup + duration))"),
+	OPT("noise", IPCB_OPT_FRACTION, OFF(noise), 0.001, 10, NULL, "FRACTION",
 	  "flag a case NOISY when its 95% interval is wider than this share of the median "
-	  "(default 10%)" },
-	{ "out", IPCB_OPT_STRING, OFF(out), 0, 0, NULL, "DIR",
-	  "results root; each run writes DIR/<run-id>/ (default: results)" },
-	{ "no-plots", IPCB_OPT_FLAG, OFF(no_plots), 0, 0, NULL, NULL,
-	  "do not run gnuplot at the end of a run" },
-	{ "progress", IPCB_OPT_STRING, OFF(progress_s), 0, 0, "auto|on|off", "WHEN",
-	  "progress on stderr: a live line on a terminal, a line per case otherwise (default auto)" },
-	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL },
+	  "(default 10%)"),
+	OPT("out", IPCB_OPT_STRING, OFF(out), 0, 0, NULL, "DIR",
+	  "results root; each run writes DIR/<run-id>/ (default: results)"),
+	OPT("no-plots", IPCB_OPT_FLAG, OFF(no_plots), 0, 0, NULL, NULL,
+	  "do not run gnuplot at the end of a run"),
+	OPT("progress", IPCB_OPT_STRING, OFF(progress_s), 0, 0, "auto|on|off", "WHEN",
+	  "progress on stderr: a live line on a terminal, a line per case otherwise (default auto)"),
+	{ .name = NULL },
 };
 
 void ipcb_config_defaults(struct ipcb_config *cfg)
@@ -164,10 +169,27 @@ static int in_choices(const char *choices, const char *v)
 	return 0;
 }
 
+/* The option called name (nlen bytes): the general table first, then each mechanism's. */
+static const struct ipcb_opt *find_opt(const char *name, size_t nlen)
+{
+	for (const struct ipcb_opt *o = ipcb_opts; o->name; o++)
+		if (strlen(o->name) == nlen && strncmp(o->name, name, nlen) == 0)
+			return o;
+	for (const struct ipcb_transport *const *t = ipcb_transports; *t; t++)
+		for (const struct ipcb_opt *o = (*t)->opts; o && o->name; o++)
+			if (strlen(o->name) == nlen && strncmp(o->name, name, nlen) == 0)
+				return o;
+	for (const struct ipcb_pattern *const *p = ipcb_patterns; *p; p++)
+		for (const struct ipcb_opt *o = (*p)->opts; o && o->name; o++)
+			if (strlen(o->name) == nlen && strncmp(o->name, name, nlen) == 0)
+				return o;
+	return NULL;
+}
+
 static int set_opt(struct ipcb_config *cfg, const struct ipcb_opt *o, const char *v, char *err,
 		   size_t errlen)
 {
-	char *field = (char *)cfg + o->offset;
+	char *field = (char *)(o->base ? o->base : (void *)cfg) + o->offset;
 	char *end;
 
 	switch (o->type) {
@@ -251,11 +273,8 @@ int ipcb_opt_parse(struct ipcb_config *cfg, int argc, char **argv, int first, ch
 		}
 		char *name = a + 2, *val = strchr(name, '=');
 		size_t nlen = val ? (size_t)(val - name) : strlen(name);
-		const struct ipcb_opt *o;
-		for (o = ipcb_opts; o->name; o++)
-			if (strlen(o->name) == nlen && strncmp(o->name, name, nlen) == 0)
-				break;
-		if (!o->name) {
+		const struct ipcb_opt *o = find_opt(name, nlen);
+		if (!o) {
 			snprintf(err, errlen, "ipcbench: unknown option '--%.*s' (see --help)",
 				 (int)nlen, name);
 			return -EINVAL;
@@ -282,9 +301,9 @@ too_many:
 	return -EINVAL;
 }
 
-void ipcb_opt_help(FILE *f)
+static void help_table(FILE *f, const struct ipcb_opt *table)
 {
-	for (const struct ipcb_opt *o = ipcb_opts; o->name; o++) {
+	for (const struct ipcb_opt *o = table; o && o->name; o++) {
 		char left[48];
 		if (o->choices)
 			snprintf(left, sizeof(left), "--%s %s", o->name, o->choices);
@@ -294,4 +313,19 @@ void ipcb_opt_help(FILE *f)
 			snprintf(left, sizeof(left), "--%s", o->name);
 		fprintf(f, "  %-30s %s\n", left, o->help);
 	}
+}
+
+void ipcb_opt_help(FILE *f)
+{
+	help_table(f, ipcb_opts);
+	for (const struct ipcb_pattern *const *p = ipcb_patterns; *p; p++)
+		if ((*p)->opts && (*p)->opts->name) {
+			fprintf(f, "\n%s bench options:\n", (*p)->name);
+			help_table(f, (*p)->opts);
+		}
+	for (const struct ipcb_transport *const *t = ipcb_transports; *t; t++)
+		if ((*t)->opts && (*t)->opts->name) {
+			fprintf(f, "\n%s options:\n", (*t)->name);
+			help_table(f, (*t)->opts);
+		}
 }

@@ -23,11 +23,14 @@ enum ipcb_opt_type {
 struct ipcb_opt {
 	const char *name;         /* without the leading "--" */
 	enum ipcb_opt_type type;
-	size_t offset;            /* into struct ipcb_config */
+	size_t offset;            /* into struct ipcb_config, or into *base when base is set */
 	double min, max;
 	const char *choices;      /* STRING: "compact|scatter", NULL = free text */
 	const char *metavar;
 	const char *help;
+	void *base;               /* NULL: the config; else a mechanism's own settings struct
+				   * (its options are named --<mech>-<opt> and parsed in the parent
+				   * before workers start, so workers inherit the values) */
 };
 
 extern const struct ipcb_opt ipcb_opts[];    /* terminated by a NULL name */

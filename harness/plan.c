@@ -262,10 +262,10 @@ static int in_list(const char *list, const char *name)
 static void caps_missing(uint32_t missing, char *buf, size_t len)
 {
 	static const char *names[] = { "stream", "datagram", "duplex", "multi-producer",
-				       "multi-consumer", "named", "lossy" };
+				       "multi-consumer", "named", "lossy", "one-in-flight" };
 	size_t off = 0;
 	buf[0] = 0;
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < 8; i++)
 		if (missing & (1u << i))
 			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "+" : "", names[i]);
 }
@@ -328,8 +328,16 @@ int ipcb_plan_build(const struct ipcb_config *cfg, struct ipcb_case **out)
 					 cfg->duration_s);
 				if (t) {
 					uint32_t missing = p->needs & ~t->caps;
+					uint32_t excluded = p->excludes & t->caps;
 					const char *why = t->unsupported ? t->unsupported() : NULL;
-					if (missing) {
+					if (excluded) {
+						if (!cfg->mechs)
+							continue;
+						char caps[96];
+						caps_missing(excluded, caps, sizeof(caps));
+						snprintf(c->skip, sizeof(c->skip), "%s is %s, which %s cannot use",
+							 t->name, caps, p->name);
+					} else if (missing) {
 						/* Only worth a row when the user named this mechanism. */
 						if (!cfg->mechs)
 							continue;

@@ -182,6 +182,16 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 			progress(cfg, done_reps, total_reps, t0, c, r + 1, 0, 0);
 			v = ipcb_rep_run(c, topo, &ctl, &ctl_len, effective, sizeof(effective),
 					 memap[r], sizeof(memap[r]), reason, sizeof(reason));
+			if (v == IPCB_SKIPPED) {
+				row.status = "SKIPPED";
+				row.reason = reason;
+				row.cpus_seen = NULL;
+				emit(&sk, &row);
+				meta->cases_skipped++;
+				done_reps += cfg->reps - r;
+				failed = 1;
+				break;
+			}
 			if (v == IPCB_INTERRUPTED) {
 				snprintf(repname, sizeof(repname), "%d", r + 1);
 				row.rep = repname;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The transport table, built from transports.def, and the whole-message helpers. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "transport.h"
@@ -20,7 +21,74 @@ const struct ipcb_transport *ipcb_transport_find(const char *name)
 	return NULL;
 }
 
+struct ipcb_fault ipcb_test_fault;
+
+int ipcb_fault_from_env(void)
+{
+	const char *v = getenv("IPCBENCH_TEST_FAULT");
+	const char *at;
+	char *end;
+
+	ipcb_test_fault.kind = IPCB_FAULT_NONE;
+	if (!v || !*v)
+		return 0;
+	at = strchr(v, '@');
+	if (!at)
+		return -EINVAL;
+	if (strncmp(v, "drop@", 5) == 0)
+		ipcb_test_fault.kind = IPCB_FAULT_DROP;
+	else if (strncmp(v, "dup@", 4) == 0)
+		ipcb_test_fault.kind = IPCB_FAULT_DUP;
+	else if (strncmp(v, "corrupt@", 8) == 0)
+		ipcb_test_fault.kind = IPCB_FAULT_CORRUPT;
+	else
+		return -EINVAL;
+	ipcb_test_fault.at = strtoull(at + 1, &end, 10);
+	if (end == at + 1 || *end) {
+		ipcb_test_fault.kind = IPCB_FAULT_NONE;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int send_whole(struct ipcb_end *e, const void *buf, size_t len);
+
+/* The injected fault for this message; 1 when the message was consumed by it. */
+static int inject(struct ipcb_end *e, const void *buf, size_t len, int *rc)
+{
+	static char tmp[1 << 16];
+	size_t off = len >= 16 ? ((len - 8) & ~(size_t)7) : 6;
+
+	switch (ipcb_test_fault.kind) {
+	case IPCB_FAULT_DROP:
+		*rc = 0;
+		return 1;
+	case IPCB_FAULT_DUP:
+		*rc = send_whole(e, buf, len);
+		return *rc < 0;   /* on success, fall through to the normal send */
+	case IPCB_FAULT_CORRUPT:
+		if (len > sizeof(tmp))
+			return 0;
+		memcpy(tmp, buf, len);
+		tmp[off] ^= 0x40;
+		*rc = send_whole(e, tmp, len);
+		return 1;
+	}
+	return 0;
+}
+
 int ipcb_send_msg(struct ipcb_end *e, const void *buf, size_t len)
+{
+	if (__builtin_expect(ipcb_test_fault.kind != IPCB_FAULT_NONE, 0) &&
+	    e->sent++ == ipcb_test_fault.at) {
+		int rc;
+		if (inject(e, buf, len, &rc))
+			return rc;
+	}
+	return send_whole(e, buf, len);
+}
+
+static int send_whole(struct ipcb_end *e, const void *buf, size_t len)
 {
 	const struct ipcb_transport *tr = e->ch->tr;
 	const char *p = buf;

@@ -29,7 +29,11 @@ enum {
 	IPCB_CAP_MULTI_CONS = 1u << 4,  /* several B workers may receive at once */
 	IPCB_CAP_NAMED      = 1u << 5,  /* creates a named object (cleanup-registered) */
 	IPCB_CAP_LOSSY      = 1u << 6,  /* may drop messages (UDP): loss is a metric, not a failure */
+	IPCB_CAP_ONE_IN_FLIGHT = 1u << 7, /* a second message sent before the first is received
+					   * merges with it (eventfd): ping-pong only */
 };
+
+struct ipcb_opt;
 
 enum { IPCB_ROLE_A = 0, IPCB_ROLE_B = 1 };
 
@@ -42,12 +46,14 @@ struct ipcb_chan {
 	/* config, set by the harness */
 	size_t msg_size;          /* largest message the case will send */
 	int n_a, n_b;             /* workers of each role */
-	const char *run_prefix;   /* for named objects: see ipc/names.h */
+	int cpus_shared;          /* 1 when some A and B workers share a CPU (or are unpinned):
+				   * a busy-waiting transport must yield or block instead */
 	/* transport state */
 	int fd[IPCB_CHAN_FDS];    /* -1 when unused (setup sets them) */
 	void *mem;                /* shared mapping, if any */
 	size_t mem_len;
 	char effective[128];      /* effective parameters, "pipe_sz=65536", for the CSV */
+	char why[160];            /* setup's reason when it returns -EMSGSIZE or -ENOTSUP */
 };
 
 /* One worker's end of a channel. Zeroed by the harness before attach. */
@@ -56,21 +62,26 @@ struct ipcb_end {
 	int role;
 	int rfd, wfd;             /* fds this end reads and writes, -1 if none */
 	void *priv;
+	uint64_t sent;            /* whole messages sent through ipcb_send_msg (fault injection) */
 };
 
 struct ipcb_transport {
 	const char *name;         /* CLI name, hyphenated: "shm-ring" */
 	const char *summary;      /* one line for `ipcbench list` */
 	uint32_t caps;            /* IPCB_CAP_* */
-	size_t max_msg;           /* largest message carried; 0 = unbounded (stream) */
+	size_t max_msg;           /* largest message carried; 0 = unbounded (stream). A limit
+				   * known only at run time is checked by setup (-EMSGSIZE). */
+	const struct ipcb_opt *opts; /* --<name>-<opt> options, NULL-name terminated; may be NULL */
 
 	/* Parent, any time. NULL if usable on this machine, else a static string saying why
 	 * not (the case is SKIPPED with it). May be NULL (always usable). */
 	const char *(*unsupported)(void);
 
 	/* Parent, before the workers start. Creates the mechanism for ch->msg_size, ch->n_a,
-	 * ch->n_b. Returns 0 or -errno. On failure the channel must still be safe to teardown.
-	 * Does not block. */
+	 * ch->n_b. Returns 0 or -errno. -EMSGSIZE (the size is over a system limit) and -ENOTSUP
+	 * (this layout cannot work) make the case SKIPPED with the reason written in ch->why;
+	 * any other error makes it FAILED. Named objects come from ipcb_name_new() (names.h).
+	 * On failure the channel must still be safe to teardown. Does not block. */
 	int (*setup)(struct ipcb_chan *ch);
 
 	/* Worker, once, before the start gate. Binds e to role. Returns 0 or -errno. */
@@ -106,5 +117,18 @@ const struct ipcb_transport *ipcb_transport_find(const char *name);
  * or the transport's -errno. */
 int ipcb_send_msg(struct ipcb_end *e, const void *buf, size_t len);
 int ipcb_recv_msg(struct ipcb_end *e, void *buf, size_t len);
+
+/*
+ * Test-only fault injection, so tests can prove that lost, duplicated and corrupted
+ * messages are detected. Set from the environment variable IPCBENCH_TEST_FAULT
+ * ("drop@N", "dup@N" or "corrupt@N": the N-th message, from 0, that each sending worker
+ * passes to ipcb_send_msg is dropped, sent twice, or sent with its last stamped word
+ * flipped). Off unless that variable is set; costs one predictable branch per message.
+ */
+enum { IPCB_FAULT_NONE, IPCB_FAULT_DROP, IPCB_FAULT_DUP, IPCB_FAULT_CORRUPT };
+struct ipcb_fault { int kind; uint64_t at; };
+extern struct ipcb_fault ipcb_test_fault;
+/* Read IPCBENCH_TEST_FAULT. Returns 0 (also when unset) or -EINVAL for a malformed value. */
+int ipcb_fault_from_env(void);
 
 #endif
