@@ -26,7 +26,7 @@ static const char header[] =
 
 static const char *const defaults[IPCB_CSV_NCOLS] = {
 	"r1", "pingpong", "pipe", "c", "process", "2", "0;1", "0;1", "compact", "none", "64",
-	"", "1", "rtt_p50", "ns", "1234.5", "", "", "1000", "1", "ok", "",
+	"", "1", "rtt_p50_ns", "ns", "1234.5", "", "", "1000", "1", "ok", "",
 };
 
 static char tmp_path[64];

@@ -46,7 +46,7 @@ struct plot_kind {
 
 static const struct plot_kind plot_kinds[] = {
 	{ "latency_size", "latency_size.gp", "round-trip latency vs message size",
-	  { "rtt_p50", "rtt_p99" } },
+	  { "rtt_p50_ns", "rtt_p99_ns" } },
 	{ "throughput_size", "throughput_size.gp", "throughput vs message size",
 	  { "msgs_per_s", "bytes_per_s" } },
 };
@@ -356,6 +356,57 @@ static int plot_write_series(struct plot_ctx *c, const char *name, const char *l
 	return ret;
 }
 
+/* 1 if the ';'-separated list has the item it[0..len-1]. */
+static int plot_params_have(const char *list, const char *it, size_t len)
+{
+	while (*list) {
+		size_t l = strcspn(list, ";");
+
+		if (l == len && !memcmp(list, it, len))
+			return 1;
+		list += l + (list[l] == ';');
+	}
+	return 0;
+}
+
+/*
+ * Legend text of the series whose first point is p, among the figure's points pts[0..n-1]:
+ * the mechanism, then only what tells p apart from other series of the same mechanism --
+ * a differing impl, mode, workers or placement, and those params items that some of them
+ * lack. Mechanisms differ in their own parameters, so comparing across mechanisms would
+ * put every parameter in every label.
+ */
+static void plot_label(FILE *fl, struct plot_pt **pts, size_t n, const struct plot_pt *p)
+{
+	fputs(*p->key[0] ? p->key[0] : "(no mech)", fl);
+	for (int k = 1; k < PLOT_NSER; k++) {
+		const char *v = p->key[k];
+		int differs = 0;
+
+		for (size_t i = 0; i < n && !differs; i++)
+			differs = !strcmp(pts[i]->key[0], p->key[0]) && strcmp(pts[i]->key[k], v);
+		if (!differs)
+			continue;
+		if (plot_series_cols[k] == IPCB_COL_WORKERS) {
+			fprintf(fl, " workers=%s", v);
+		} else if (plot_series_cols[k] == IPCB_COL_PARAMS) {
+			while (*v) {
+				size_t l = strcspn(v, ";");
+				int everywhere = 1;
+
+				for (size_t i = 0; i < n && everywhere; i++)
+					everywhere = strcmp(pts[i]->key[0], p->key[0]) ||
+						     plot_params_have(pts[i]->key[k], v, l);
+				if (!everywhere)
+					fprintf(fl, " %.*s", (int)l, v);
+				v += l + (v[l] == ';');
+			}
+		} else {
+			fprintf(fl, " %s", *v ? v : "-");
+		}
+	}
+}
+
 /*
  * One figure: pts[0..n-1] share kind and bench. Writes a data file per series and queues
  * the figure with its gnuplot variables. Returns 0 or -errno.
@@ -363,7 +414,7 @@ static int plot_write_series(struct plot_ctx *c, const char *name, const char *l
 static int plot_figure(struct plot_ctx *c, struct plot_pt **pts, size_t n)
 {
 	const struct plot_kind *kind = &plot_kinds[pts[0]->kind];
-	int varies[PLOT_NSER] = { 0 }, have[2] = { 0 };
+	int have[2] = { 0 };
 	const char *unit[2] = { NULL, NULL };
 	char bench[64], name[160];
 	char *files = NULL, *titles = NULL, *assign = NULL, *base = NULL, *label = NULL;
@@ -372,10 +423,7 @@ static int plot_figure(struct plot_ctx *c, struct plot_pt **pts, size_t n)
 	struct plot_fig *figs;
 	int ret = 0, series = 0;
 
-	/* which series columns differ between the series of this figure */
 	for (size_t i = 0; i < n; i++) {
-		for (int k = 1; k < PLOT_NSER; k++)
-			varies[k] |= strcmp(pts[i]->key[k], pts[0]->key[k]) != 0;
 		have[pts[i]->slot] = 1;
 		if (!unit[pts[i]->slot])
 			unit[pts[i]->slot] = pts[i]->unit;
@@ -401,19 +449,7 @@ static int plot_figure(struct plot_ctx *c, struct plot_pt **pts, size_t n)
 			ret = plot_fail(c, -ENOMEM, "out of memory");
 			goto out;
 		}
-		fputs(*pts[i]->key[0] ? pts[i]->key[0] : "(no mech)", fl);
-		for (int k = 1; k < PLOT_NSER; k++) {
-			const char *v = pts[i]->key[k];
-
-			if (!varies[k])
-				continue;
-			if (plot_series_cols[k] == IPCB_COL_PARAMS)
-				fprintf(fl, " %s", *v ? v : "(no params)");
-			else if (plot_series_cols[k] == IPCB_COL_WORKERS)
-				fprintf(fl, " workers=%s", v);
-			else
-				fprintf(fl, " %s", *v ? v : "-");
-		}
+		plot_label(fl, pts, n, pts[i]);
 		if (fclose(fl) != 0) {
 			ret = plot_fail(c, -ENOMEM, "out of memory");
 			goto out;
@@ -690,7 +726,8 @@ int ipcb_plot_run(const char *run_dir, const char *plots_src_dir, char *err, siz
 	if (ret < 0)
 		goto out;
 	if (pts.n == 0) {
-		plot_fail(&c, 0, "no plottable rows in %s/results.csv (figures need rep \"median\" rows of rtt_p50, rtt_p99, msgs_per_s or bytes_per_s with a size)",
+		plot_fail(&c, 0, "no plottable rows in %s/results.csv (figures need rep \"median\" "
+			  "rows of rtt_p50_ns, rtt_p99_ns, msgs_per_s or bytes_per_s with a size)",
 			  run_dir);
 		goto out;
 	}

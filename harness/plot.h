@@ -5,7 +5,7 @@
  * that has data with its gnuplot template from the plots source directory, as PNG and SVG.
  *
  * Figure kinds (one figure per kind and bench that has rows for it):
- *   latency_size     rtt_p50 and rtt_p99 against size_bytes  (plots/latency_size.gp)
+ *   latency_size     rtt_p50_ns and rtt_p99_ns against size_bytes  (plots/latency_size.gp)
  *   throughput_size  msgs_per_s and bytes_per_s against size  (plots/throughput_size.gp)
  * Only summary rows (rep "median") with status ok or NOISY, a value and a size > 0 are
  * plotted. A series is one (mech, impl, mode, workers, placement, params); its legend

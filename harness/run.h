@@ -104,6 +104,8 @@ struct ipcb_ctl {
 	_Alignas(IPCB_CACHELINE) _Atomic uint32_t stop;   /* parent asks workers to stop */
 	uint64_t t_go_ns;
 	int nworkers;
+	/* Pattern-private shared words (e.g. producers still running), zeroed per repetition. */
+	_Alignas(IPCB_CACHELINE) _Atomic uint64_t shared[8];
 	struct ipcb_slot slots[];
 };
 

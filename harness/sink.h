@@ -53,7 +53,7 @@ struct ipcb_row {
 	uint64_t size_bytes;      /* message / element size; 0 if not applicable */
 	const char *params;       /* other parameters, "k=v;k=v" */
 	const char *rep;          /* "1".."N" for a repetition, "median" for the summary row */
-	const char *metric;       /* "rtt_p50", "msgs_per_s", ... ; "" on a FAILED/SKIPPED row */
+	const char *metric;       /* "rtt_p50_ns", "msgs_per_s", ... ; "" on a FAILED/SKIPPED row */
 	const char *unit;         /* "ns", "msgs/s", "B/s", "count", ... */
 	double value;             /* NAN when none (FAILED/SKIPPED) */
 	double ci_low, ci_high;   /* summary rows: 95% interval of the median; NAN otherwise */

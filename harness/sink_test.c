@@ -113,7 +113,7 @@ static const struct ipcb_row rows[] = {
 		.bench = "pingpong", .mech = "pipe", .impl = "c", .mode = "process",
 		.workers = 2, .cpus = "0;1", .cpus_seen = "0;1", .placement = "compact",
 		.mem = "none(single node)", .size_bytes = 64, .params = "depth=8;batch=1",
-		.rep = "1", .metric = "rtt_p50", .unit = "ns", .value = 0.1,
+		.rep = "1", .metric = "rtt_p50_ns", .unit = "ns", .value = 0.1,
 		.ci_low = NAN, .ci_high = NAN, .samples = 100000, .ops_per_sample = 1,
 		.status = "ok", .reason = NULL,
 	},
