@@ -52,7 +52,10 @@ static const char *const csv_names[IPCB_CSV_NCOLS] = {
 #undef X
 };
 
-static const char *const csv_statuses[] = { "ok", "FAILED", "SKIPPED", "NOISY", "RACE" };
+/* The status values results/README.md defines; anything else is refused. */
+static const char *const csv_statuses[] = {
+	"ok", "FAILED", "SKIPPED", "NOISY", "RACE", "PARTIAL",
+};
 
 /* Record an error "<name>:<line>: <what>" and make it sticky. Returns err. */
 __attribute__((format(printf, 4, 5)))
@@ -389,7 +392,7 @@ int ipcb_csv_next(struct ipcb_csv_reader *r, struct ipcb_csv_rec *rec)
 		if (strcmp(status, csv_statuses[i]) == 0)
 			break;
 	if (i == sizeof(csv_statuses) / sizeof(csv_statuses[0]))
-		return csv_bad(r, IPCB_COL_STATUS, "ok, FAILED, SKIPPED, NOISY or RACE");
+		return csv_bad(r, IPCB_COL_STATUS, "ok, FAILED, SKIPPED, NOISY, RACE or PARTIAL");
 	return 1;
 }
 

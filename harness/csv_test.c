@@ -185,6 +185,8 @@ static void test_valid(void)
 	snprintf(l3, sizeof(l3), "%s", line_with(IPCB_COL_VALUE, "-1.5e-308"));
 	o = read_str(join(l1, l2, l3));
 	CHECKF(o.ret == 0 && o.nrec == 3, "%s", o.msg);
+	o = read_str(join(line_with(IPCB_COL_STATUS, "PARTIAL"), NULL, NULL));
+	CHECKF(o.ret == 0 && o.nrec == 1, "%s", o.msg);
 }
 
 static void test_header(void)

@@ -6,9 +6,9 @@
  * kind without data is skipped, gnuplot missing from PATH gives -ENOENT and the agreed
  * message, a malformed results.csv is refused with the reader's message.
  *
- * The gnuplot scripts are looked up in argv[1], else IPCB_PLOTS_DIR (the build defines it
- * as the source tree's plots/), else "plots". IPCB_KEEP=1 in the environment keeps the
- * temporary run directories for inspection.
+ * The gnuplot scripts are looked up in argv[1], else $IPCBENCH_PLOTS_DIR (as ipcbench
+ * does), else IPCB_PLOTS_DIR (the build defines it as the source tree's plots/), else
+ * "plots". IPCB_KEEP=1 in the environment keeps the temporary run directories.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -437,6 +437,8 @@ int main(int argc, char **argv)
 {
 	if (argc > 1)
 		plots_src = argv[1];
+	else if (getenv("IPCBENCH_PLOTS_DIR"))
+		plots_src = getenv("IPCBENCH_PLOTS_DIR");
 	test_plot();
 	test_kind_without_data();
 	test_labels();

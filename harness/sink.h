@@ -59,7 +59,7 @@ struct ipcb_row {
 	double ci_low, ci_high;   /* summary rows: 95% interval of the median; NAN otherwise */
 	uint64_t samples;         /* histogram samples (or repetitions for a summary row) */
 	uint64_t ops_per_sample;  /* operations one sample covers (batching); 1 = each timed */
-	const char *status;       /* "ok" | "FAILED" | "SKIPPED" | "NOISY" | "RACE" */
+	const char *status;       /* "ok" | "FAILED" | "SKIPPED" | "NOISY" | "RACE" | "PARTIAL" */
 	const char *reason;       /* why, for anything not "ok" */
 };
 

@@ -49,6 +49,7 @@ set xtics ()
 do for [k=0:40:2] {
 	set xtics add (sprintf("%d %s", 2**(k % 10), word("B KiB MiB GiB TiB", k / 10 + 1)) 2.0**k)
 }
+set format y "%.0f"
 set xlabel "message size (bytes, log scale)"
 set ylabel sprintf("round-trip time (%s, log scale)", unit1)
 set grid xtics ytics mytics lc rgb "#dddddd"
