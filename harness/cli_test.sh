@@ -100,6 +100,15 @@ fi
 csv=$(ls -t "$out"/2*/results.csv | head -1)
 check "[ $rc -eq 0 ] && grep -q ',0;0,0;0,list,' '$csv'" "--cpus 0,0 recorded as assigned and seen"
 
+if [ "$(nproc)" -ge 2 ]; then
+  "$bin" run pingpong --mech pipe --sizes 64 --cpus 1,0 $q >/dev/null 2>"$work/e"; rc=$?
+  csv=$(ls -t "$out"/2*/results.csv | head -1)
+  check "[ $rc -eq 0 ] && grep -q ',1;0,1;0,list,' '$csv'" "--cpus 1,0: each worker ran on the CPU it was given"
+  # a CPU outside this process's affinity (taskset) is refused, not silently ignored
+  taskset -c 0 "$bin" run pingpong --mech pipe --cpus 0,1 --out "$out/ts" >/dev/null 2>"$work/e"; rc=$?
+  check "[ $rc -eq 2 ] && grep -q 'CPU 1 does not exist or is not allowed' '$work/e' && [ ! -e '$out/ts' ]" "taskset-excluded CPU refused: $(cat "$work/e")"
+fi
+
 # ---- --cores 8 on a smaller machine: clamped, or oversubscribed when asked ----
 ncpu=$(nproc)
 if [ "$ncpu" -lt 8 ]; then
@@ -132,6 +141,31 @@ check "grep -q ',pingpong,pipe,.*,128,.*,median,rtt_p50_ns,' '$csv'" "the next c
 left=$(ls /dev/shm /dev/mqueue 2>/dev/null | grep -c ipcbench)
 check "[ $left -eq 0 ]" "IPC objects left: $left"
 check "[ -z \"\$(pgrep -P $main)\" ]" "no worker left running"
+
+# ---- SIGINT / SIGTERM mid-run: rows so far kept (marked partial), nothing left, 128+N ----
+for sig in INT TERM; do
+  "$bin" run pingpong --mech pipe --sizes 64,128,256 --reps 2 --duration 400ms --warmup 10ms \
+    --no-plots --out "$out/sig$sig" >"$work/o" 2>"$work/e" & main=$!
+  sleep 1.2
+  kill -$sig $main
+  wait $main; rc=$?
+  want=$((128 + $(kill -l $sig)))
+  run=$(ls -d "$out/sig$sig"/2* | head -1)
+  check "[ $rc -eq $want ]" "SIG$sig: exit $rc, want $want"
+  check "[ -s '$run/results.csv' ] && grep -q ',PARTIAL,' '$run/results.csv'" "SIG$sig: partial CSV with a PARTIAL row"
+  check "grep -q '\"partial\": true' '$run/metadata.json'" "SIG$sig: metadata says partial"
+  check "grep -q ',median,rtt_p50_ns,' '$run/results.csv'" "SIG$sig: the finished case kept its rows"
+  check "[ -z \"\$(find '$run' -name '*.tmp')\" ]" "SIG$sig: temporary files left"
+  check "[ -z \"\$(pgrep -P $main)\" ]" "SIG$sig: workers left running"
+done
+
+# ---- injected faults are detected: the case FAILS, no number is reported ----
+for f in drop@50 dup@50 corrupt@50; do
+  IPCBENCH_TEST_FAULT=$f "$bin" run stream --mech pipe --sizes 64 --reps 1 --duration 20ms \
+    --warmup 5ms --no-plots --out "$out/fault" >/dev/null 2>"$work/e"; rc=$?
+  csv=$(ls -t "$out"/fault/2*/results.csv | head -1)
+  check "[ $rc -eq 1 ] && grep -q ',FAILED,.*integrity' '$csv' && ! grep -q ',median,' '$csv'" "fault $f not detected: $(cat "$work/e")"
+done
 
 echo "cli_test: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -159,7 +159,7 @@ static int sweep_dir(const char *dir, enum ipcb_name_kind kind)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
-	char name[IPCB_NAME_MAX + 16];
+	char name[IPCB_NAME_MAX + 300];
 	int n = 0;
 
 	if (!d)
