@@ -206,6 +206,11 @@ static int cmd_run(struct ipcb_config *cfg, const struct ipcb_topo *topo, int ar
 	meta.clock_resolution_ns = cal.resolution_ns;
 	meta.topo = topo;
 	meta.cores_note = cfg->cores_note;
+	meta.placement = cfg->placement;
+	meta.mode = cfg->thread_mode ? "thread" : "process";
+	static char cpulist[2048];
+	ipcb_cpulist_format(cfg->cpu_list, cfg->n_cpus, cpulist, sizeof(cpulist));
+	meta.cpus = cfg->unpinned ? "unpinned" : cpulist;
 	meta.start_unix_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 
 	int nrun = 0;

@@ -73,6 +73,8 @@ struct ipcb_run_meta {
 	double clock_cost_ns, clock_resolution_ns;
 	const struct ipcb_topo *topo;
 	const char *cores_note;       /* what --cores did: "clamped 8 -> 2", "oversubscribed 8 on 2" */
+	const char *placement, *mode; /* placement policy and worker mode of the run */
+	const char *cpus;             /* the CPUs cases draw from, in worker order, "0;1" */
 	int64_t start_unix_ns, end_unix_ns;   /* wall-clock timestamps, for humans only */
 	int partial;                  /* 1 when the run was interrupted */
 	int cases_ok, cases_failed, cases_skipped, cases_noisy;

@@ -24,6 +24,7 @@
 
 #include <jansson.h>
 
+#include "fingerprint.h"
 #include "sink.h"
 #include "topo.h"
 
@@ -163,6 +164,26 @@ static json_t *jv_meta(const struct ipcb_run_meta *meta, const char *run_id, int
 
 	put(root, "machine", jv_machine(meta->topo, fail), fail);
 	put(root, "cores_note", jv_text(meta->cores_note), fail);
+	json_t *run = json_object();
+	put(run, "placement", jv_text(meta->placement), fail);
+	put(run, "mode", jv_text(meta->mode), fail);
+	put(run, "cpus", jv_text(meta->cpus), fail);
+	put(root, "run", run, fail);
+
+	struct ipcb_fingerprint fp;
+	json_t *fj = json_object();
+	ipcb_fingerprint_read(meta->topo, &fp);
+	put(fj, "kernel_cmdline_flags", jv_text(fp.cmdline_flags), fail);
+	put(fj, "transparent_hugepages", jv_text(fp.thp), fail);
+	put(fj, "cpufreq_governor", jv_text(fp.governor), fail);
+	put(fj, "turbo", jv_text(fp.turbo), fail);
+	put(fj, "smt_control", jv_text(fp.smt), fail);
+	put(fj, "cpus_allowed", jv_text(fp.cpus_allowed), fail);
+	put(fj, "mems_allowed", jv_text(fp.mems_allowed), fail);
+	put(fj, "cpu_kinds", json_integer(fp.cpukinds), fail);
+	put(fj, "cpu_kinds_detail", jv_text(fp.cpukinds_desc), fail);
+	put(fj, "topology_xml_sha256", jv_text(fp.topo_sha256), fail);
+	put(root, "fingerprint", fj, fail);
 	put(root, "start_time", jv_time(meta->start_unix_ns), fail);
 	put(root, "end_time", jv_time(meta->end_unix_ns), fail);
 	put(root, "start_unix_ns", json_integer(meta->start_unix_ns), fail);

@@ -420,6 +420,26 @@ static enum ipcb_verdict launch_and_watch(struct launch *l, const struct ipcb_to
 	return IPCB_OK;
 }
 
+/* Pinning that the OS silently ignored would make every number a lie about placement: each
+ * pinned worker must have been seen on its CPU at the gate, at the end and at every sample
+ * in between. */
+static enum ipcb_verdict check_pinning(const struct ipcb_case *c, const struct ipcb_ctl *ctl,
+				       char *reason, size_t rlen)
+{
+	for (int i = 0; i < c->nworkers; i++) {
+		const struct ipcb_slot *s = &ctl->slots[i];
+		if (c->cpus[i] < 0 || s->cpu_first < 0)
+			continue;   /* unpinned, or a pattern that never reached the gate */
+		if (s->cpu_first != c->cpus[i] || s->cpu_last != c->cpus[i] || s->migrations) {
+			snprintf(reason, rlen, "pinning did not hold: worker %d was assigned CPU %d "
+				 "but ran on CPU %d (then %d, %u migrations seen)", i, c->cpus[i],
+				 s->cpu_first, s->cpu_last, s->migrations);
+			return IPCB_FAILED;
+		}
+	}
+	return IPCB_OK;
+}
+
 enum ipcb_verdict ipcb_rep_run(const struct ipcb_case *c, const struct ipcb_topo *topo,
 			       struct ipcb_ctl **ctl_out, size_t *ctl_len, char *effective,
 			       size_t efflen, char *mem_applied, size_t memlen, char *reason,
@@ -498,6 +518,8 @@ enum ipcb_verdict ipcb_rep_run(const struct ipcb_case *c, const struct ipcb_topo
 	l.reason = reason;
 	l.rlen = rlen;
 	v = launch_and_watch(&l, topo, &ch);
+	if (v == IPCB_OK && !cfg->unpinned)
+		v = check_pinning(c, ctl, reason, rlen);
 
 	if (c->tr)
 		c->tr->teardown(&ch);
