@@ -10,6 +10,8 @@
  * (ops_per_sample). A wrong, missing or repeated message ends the case as FAILED at once: a
  * ping-pong cannot go on past a lost message.
  *
+ * With --rate the loop is open instead: see ping_open_loop().
+ *
  * Excluded from the timing: stamping and checking happen inside the round trip (they are
  * part of what a real user pays, and cost O(size/4096) in sparse mode); warm-up; setup.
  */
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../harness/clock.h"
 #include "../harness/msg.h"
@@ -64,6 +67,58 @@ static int round_trip(struct ipcb_wctx *w, struct ipcb_end *e, void *buf, uint64
 	return 0;
 }
 
+/* Sleep most of the way to `when` (if it is far), then spin the rest: a sleep alone
+ * overshoots by tens of microseconds, a spin alone burns the CPU the peer may need. */
+static void wait_until(uint64_t when)
+{
+	uint64_t now = ipcb_now_ns();
+
+	if (when > now + 200000) {
+		uint64_t wake = when - 50000;
+		struct timespec ts = { (time_t)(wake / 1000000000u), (long)(wake % 1000000000u) };
+		while (clock_nanosleep(IPCB_CLOCK_ID, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+	}
+	while (ipcb_now_ns() < when)
+		;
+}
+
+/*
+ * Open loop (--rate): message k is due at t0 + k/rate whatever happened before. Each
+ * sample is the time from when the message was due to when its echo arrived, so a stall
+ * is charged to every message it held back (no coordinated omission). One sample per
+ * round trip: the schedule is the batch.
+ */
+static int ping_open_loop(struct ipcb_wctx *w, struct ipcb_end *e, void *buf, uint64_t seq)
+{
+	const struct ipcb_config *cfg = w->c->cfg;
+	struct ipcb_slot *s = w->slot;
+	double period = 1e9 / cfg->rate;
+	uint64_t k = 0, due, t = 0;
+	int rc;
+
+	s->ops_per_sample = 1;
+	ipcb_worker_begin(w);
+	for (;; k++) {
+		due = s->t_begin_ns + (uint64_t)((double)k * period);
+		if (due >= s->t_begin_ns + cfg->duration_ns)
+			break;
+		wait_until(due);
+		if ((rc = round_trip(w, e, buf, seq++)) < 0)
+			return rc;
+		t = ipcb_now_ns();
+		ipcb_hist_record(&s->hist, t - due);
+	}
+	ipcb_worker_end(w);
+	s->msgs = k;
+	s->bytes = k * w->c->size;
+	s->u[0] = seq;
+	s->u[1] = 1;    /* open loop */
+	ipcb_msg_stamp(buf, w->c->size, seq, 0, 1, cfg->verify_full);
+	rc = ipcb_send_msg(e, buf, w->c->size);
+	return rc < 0 ? ipcb_worker_fail(w, rc, "send of the stop message") : 0;
+}
+
 static int ping(struct ipcb_wctx *w, struct ipcb_end *e, void *buf)
 {
 	const struct ipcb_config *cfg = w->c->cfg;
@@ -79,6 +134,8 @@ static int ping(struct ipcb_wctx *w, struct ipcb_end *e, void *buf)
 		n++;
 		t = ipcb_now_ns();
 	} while (t - t0 < cfg->warmup_ns);
+	if (cfg->rate > 0)
+		return ping_open_loop(w, e, buf, seq);
 	batch = ipcb_batch_for((double)(t - t0) / (double)n);
 	s->ops_per_sample = batch;
 
@@ -187,6 +244,9 @@ static int pingpong_finish(const struct ipcb_case *c, struct ipcb_slot *slots,
 	ipcb_metrics_add_hist(m, "rtt", &a->hist, a->ops_per_sample);
 	ipcb_metrics_add(m, "round_trips", "count", (double)a->msgs, a->hist.count,
 			 a->ops_per_sample, 0);
+	if (a->u[1])
+		ipcb_metrics_add(m, "achieved_rate_per_s", "msgs/s", (double)a->msgs * 1e9 /
+				 (double)(a->t_end_ns - a->t_begin_ns), 1, 1, 0);
 	ipcb_metrics_add(m, "cpu_a_ns_per_rt", "ns", (double)(a->utime_ns + a->stime_ns) /
 			 (double)a->msgs, 1, 1, 1);
 	ipcb_metrics_add(m, "cpu_b_ns_per_rt", "ns", (double)(b->utime_ns + b->stime_ns) /

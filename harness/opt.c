@@ -56,6 +56,10 @@ const struct ipcb_opt ipcb_opts[] = {
 	OPT("noise", IPCB_OPT_FRACTION, OFF(noise), 0.001, 10, NULL, "FRACTION",
 	  "flag a case NOISY when its 95% interval is wider than this share of the median "
 	  "(default 10%)"),
+	OPT("rate", IPCB_OPT_RATE, OFF(rate), 1, 1e9, NULL, "N/s",
+	  "open-loop pingpong: send on a fixed schedule of N messages per second and time each "
+	  "reply from its scheduled send time, so a stall counts against every message it "
+	  "delayed (default: closed loop)"),
 	OPT("out", IPCB_OPT_STRING, OFF(out), 0, 0, NULL, "DIR",
 	  "results root; each run writes DIR/<run-id>/ (default: results)"),
 	OPT("no-plots", IPCB_OPT_FLAG, OFF(no_plots), 0, 0, NULL, NULL,
@@ -154,6 +158,27 @@ int ipcb_parse_sizes(const char *s, size_t *out, int max, int *n)
 	}
 }
 
+int ipcb_parse_rate(const char *s, double *out)
+{
+	char *end;
+	double v, mul = 1;
+
+	if (!s || !*s || isspace((unsigned char)*s) || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v < 0)
+		return -EINVAL;
+	if (*end == 'k' || *end == 'K')
+		mul = 1e3, end++;
+	else if (*end == 'M')
+		mul = 1e6, end++;
+	if (strcmp(end, "/s") != 0 && *end)
+		return -EINVAL;
+	*out = v * mul;
+	return 0;
+}
+
 static int in_choices(const char *choices, const char *v)
 {
 	size_t len = strlen(v);
@@ -227,6 +252,16 @@ static int set_opt(struct ipcb_config *cfg, const struct ipcb_opt *o, const char
 		if (errno || !isfinite(x) || x < o->min || x > o->max) {
 			snprintf(err, errlen, "ipcbench: --%s: '%s' is not a share from %g%% to %g%% "
 				 "(e.g. 5%% or 0.05)", o->name, v, o->min * 100, o->max * 100);
+			return -EINVAL;
+		}
+		*(double *)field = x;
+		return 0;
+	}
+	case IPCB_OPT_RATE: {
+		double x;
+		if (ipcb_parse_rate(v, &x) < 0 || x < o->min || x > o->max) {
+			snprintf(err, errlen, "ipcbench: --%s: '%s' is not a rate from %g/s to %g/s "
+				 "(e.g. 1000/s, 10k/s)", o->name, v, o->min, o->max);
 			return -EINVAL;
 		}
 		*(double *)field = x;

@@ -18,6 +18,7 @@ enum ipcb_opt_type {
 	IPCB_OPT_SECONDS,   /* duration: "2", "2s", "500ms", "1.5m", in [min, max] seconds */
 	IPCB_OPT_FRACTION,  /* "5%" or "0.05", in [min, max] as a fraction */
 	IPCB_OPT_STRING,    /* free text, or one of `choices` ("a|b|c") */
+	IPCB_OPT_RATE,      /* events per second: "500", "500/s", "10k/s", in [min, max] */
 };
 
 struct ipcb_opt {
@@ -51,5 +52,6 @@ void ipcb_opt_help(FILE *f);
 int ipcb_parse_seconds(const char *s, double *out);
 int ipcb_parse_size(const char *s, size_t *out);    /* "64", "4K", "1M" (binary units) */
 int ipcb_parse_sizes(const char *s, size_t *out, int max, int *n);
+int ipcb_parse_rate(const char *s, double *out);    /* "500", "500/s", "10k/s", "2M/s" */
 
 #endif

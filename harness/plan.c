@@ -326,6 +326,11 @@ int ipcb_plan_build(const struct ipcb_config *cfg, struct ipcb_case **out)
 				snprintf(c->params, sizeof(c->params), "verify=%s;warmup_s=%g;duration_s=%g",
 					 cfg->verify_full ? "full" : "sparse", cfg->warmup_s,
 					 cfg->duration_s);
+				if (cfg->rate > 0 && strcmp(p->name, "pingpong") == 0) {
+					size_t l = strlen(c->params);
+					snprintf(c->params + l, sizeof(c->params) - l, ";rate_per_s=%g",
+						 cfg->rate);
+				}
 				if (t) {
 					uint32_t missing = p->needs & ~t->caps;
 					uint32_t excluded = p->excludes & t->caps;

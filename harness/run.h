@@ -22,6 +22,8 @@ struct ipcb_topo;
 struct ipcb_pattern;
 struct ipcb_transport;
 struct ipcb_chan;
+struct ipcb_sync;
+struct ipcb_sync_inst;
 
 /* Options as parsed (see opt.c for the table: names, ranges, help) ... */
 struct ipcb_config {
@@ -46,6 +48,7 @@ struct ipcb_config {
 	const char *verify;           /* "sparse" | "full" */
 	double timeout_s;       /* per repetition; 0 = automatic */
 	double noise;           /* relative CI width above which a case is NOISY */
+	double rate;            /* open-loop send rate per second; 0 = closed loop */
 	/* output */
 	const char *out;
 	int no_plots;
@@ -70,6 +73,9 @@ struct ipcb_config {
 struct ipcb_case {
 	const struct ipcb_pattern *pat;
 	const struct ipcb_transport *tr;      /* NULL for patterns without a transport */
+	const struct ipcb_sync *sy;           /* uses_sync patterns: the primitive, else NULL */
+	size_t sync_data;                     /* bytes of shared pattern data the runner places
+					       * beside the primitive (balance, Array), zeroed */
 	const struct ipcb_config *cfg;
 	size_t size;
 	int ncpus;                            /* CPU budget the planner may use */
@@ -114,6 +120,7 @@ struct ipcb_wctx {
 	int id, role, cpu, thread_mode;
 	const struct ipcb_case *c;
 	struct ipcb_chan *ch;
+	struct ipcb_sync_inst *si;            /* c->sy's instance (state + data), else NULL */
 	struct ipcb_ctl *ctl;
 	struct ipcb_slot *slot;
 };

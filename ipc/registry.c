@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "transport.h"
 
@@ -41,6 +42,8 @@ int ipcb_fault_from_env(void)
 		ipcb_test_fault.kind = IPCB_FAULT_DUP;
 	else if (strncmp(v, "corrupt@", 8) == 0)
 		ipcb_test_fault.kind = IPCB_FAULT_CORRUPT;
+	else if (strncmp(v, "stall@", 6) == 0)
+		ipcb_test_fault.kind = IPCB_FAULT_STALL;
 	else
 		return -EINVAL;
 	ipcb_test_fault.at = strtoull(at + 1, &end, 10);
@@ -80,7 +83,7 @@ static int inject(struct ipcb_end *e, const void *buf, size_t len, int *rc)
 int ipcb_send_msg(struct ipcb_end *e, const void *buf, size_t len)
 {
 	if (__builtin_expect(ipcb_test_fault.kind != IPCB_FAULT_NONE, 0) &&
-	    e->sent++ == ipcb_test_fault.at) {
+	    ipcb_test_fault.kind != IPCB_FAULT_STALL && e->sent++ == ipcb_test_fault.at) {
 		int rc;
 		if (inject(e, buf, len, &rc))
 			return rc;
@@ -109,7 +112,22 @@ static int send_whole(struct ipcb_end *e, const void *buf, size_t len)
 	return 0;
 }
 
+static int recv_whole(struct ipcb_end *e, void *buf, size_t len);
+
 int ipcb_recv_msg(struct ipcb_end *e, void *buf, size_t len)
+{
+	int rc = recv_whole(e, buf, len);
+
+	if (__builtin_expect(ipcb_test_fault.kind == IPCB_FAULT_STALL, 0) && rc == 0 &&
+	    e->received++ == ipcb_test_fault.at) {
+		struct timespec ts = { 0, 10000000 };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	return rc;
+}
+
+static int recv_whole(struct ipcb_end *e, void *buf, size_t len)
 {
 	const struct ipcb_transport *tr = e->ch->tr;
 	char *p = buf;

@@ -62,7 +62,7 @@ struct ipcb_end {
 	int role;
 	int rfd, wfd;             /* fds this end reads and writes, -1 if none */
 	void *priv;
-	uint64_t sent;            /* whole messages sent through ipcb_send_msg (fault injection) */
+	uint64_t sent, received;  /* whole messages through ipcb_send/recv_msg (fault injection) */
 };
 
 struct ipcb_transport {
@@ -123,9 +123,9 @@ int ipcb_recv_msg(struct ipcb_end *e, void *buf, size_t len);
  * messages are detected. Set from the environment variable IPCBENCH_TEST_FAULT
  * ("drop@N", "dup@N" or "corrupt@N": the N-th message, from 0, that each sending worker
  * passes to ipcb_send_msg is dropped, sent twice, or sent with its last stamped word
- * flipped). Off unless that variable is set; costs one predictable branch per message.
+ * flipped; "stall@N": each receiving worker sleeps 10 ms after its N-th message). Off unless that variable is set; costs one predictable branch per message.
  */
-enum { IPCB_FAULT_NONE, IPCB_FAULT_DROP, IPCB_FAULT_DUP, IPCB_FAULT_CORRUPT };
+enum { IPCB_FAULT_NONE, IPCB_FAULT_DROP, IPCB_FAULT_DUP, IPCB_FAULT_CORRUPT, IPCB_FAULT_STALL };
 struct ipcb_fault { int kind; uint64_t at; };
 extern struct ipcb_fault ipcb_test_fault;
 /* Read IPCBENCH_TEST_FAULT. Returns 0 (also when unset) or -EINVAL for a malformed value. */
