@@ -17,6 +17,7 @@
 #include "../ipc/names.h"
 #include "../ipc/transport.h"
 #include "clock.h"
+#include "limits.h"
 #include "opt.h"
 #include "plan.h"
 #include "plot.h"
@@ -119,6 +120,10 @@ static int cmd_topo(const struct ipcb_config *cfg, const struct ipcb_topo *topo)
 		}
 	if (cfg->cores_note[0])
 		printf("  note: %s\n", cfg->cores_note);
+	struct ipcb_limits lim;
+	ipcb_limits_read(&lim);
+	printf("\n");
+	ipcb_limits_print(&lim, stdout);
 	return 0;
 }
 
