@@ -144,9 +144,9 @@ check "[ -z \"\$(pgrep -P $main)\" ]" "no worker left running"
 
 # ---- SIGINT / SIGTERM mid-run: rows so far kept (marked partial), nothing left, 128+N ----
 for sig in INT TERM; do
-  "$bin" run pingpong --mech pipe --sizes 64,128,256 --reps 2 --duration 400ms --warmup 10ms \
-    --no-plots --out "$out/sig$sig" >"$work/o" 2>"$work/e" & main=$!
-  sleep 1.2
+  "$bin" run pingpong --mech pipe --sizes 64,128,256,512,1K,2K --reps 2 --duration 200ms \
+    --warmup 10ms --no-plots --out "$out/sig$sig" >"$work/o" 2>"$work/e" & main=$!
+  sleep 1.5
   kill -$sig $main
   wait $main; rc=$?
   want=$((128 + $(kill -l $sig)))
