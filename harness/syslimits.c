@@ -4,7 +4,7 @@
 #include <sys/resource.h>
 #include <sys/statvfs.h>
 
-#include "limits.h"
+#include "syslimits.h"
 
 static long read_long(const char *path)
 {

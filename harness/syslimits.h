@@ -4,8 +4,8 @@
  * shown (`ipcbench topo`), recorded (metadata.json) and checked before a case instead of
  * failing in its middle. -1 means "could not be read".
  */
-#ifndef IPCB_LIMITS_H
-#define IPCB_LIMITS_H
+#ifndef IPCB_SYSLIMITS_H
+#define IPCB_SYSLIMITS_H
 
 #include <stdio.h>
 
