@@ -17,7 +17,7 @@
 #include "../ipc/names.h"
 #include "../ipc/transport.h"
 #include "clock.h"
-#include "limits.h"
+#include "syslimits.h"
 #include "opt.h"
 #include "plan.h"
 #include "plot.h"
