@@ -130,12 +130,16 @@ static int consume(struct ipcb_wctx *w, struct ipcb_end *e, void *buf)
 				ipcb_worker_sample_cpu(w);
 		}
 	}
-	if (!windowed) {
-		/* The whole run was shorter than the warm-up: measure all of it. */
-		ipcb_worker_begin(w);
+	if (!windowed || got_msgs - win_start_msgs < 2) {
+		/* The sender was held off (a loaded machine) and the window after warm-up holds
+		 * (almost) nothing: measure from the first message instead, warm-up included,
+		 * and say so (window_fallback = 1) rather than fail or report nothing. */
+		if (!windowed)
+			ipcb_worker_begin(w);
 		s->t_begin_ns = t_first;
 		win_start_msgs = 1;
 		s->ops_per_sample = 1;
+		s->u[2] = 1;
 	}
 	ipcb_worker_end(w);
 	s->msgs = got_msgs - win_start_msgs;
@@ -195,6 +199,7 @@ static int stream_finish(const struct ipcb_case *c, struct ipcb_slot *slots,
 			 b->ops_per_sample, 0);
 	ipcb_metrics_add_hist(m, "per_msg", &b->hist, b->ops_per_sample);
 	ipcb_metrics_add(m, "msgs", "count", (double)b->msgs, 1, 1, 0);
+	ipcb_metrics_add(m, "window_fallback", "count", (double)b->u[2], 1, 1, 1);
 	if (lossy)
 		ipcb_metrics_add(m, "lost", "count", (double)b->lost, 1, 1, 1);
 	ipcb_metrics_add(m, "cpu_a_ns_per_msg", "ns", (double)(a->utime_ns + a->stime_ns) /
