@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../harness/clock.h"
 #include "../harness/msg.h"
@@ -27,6 +28,10 @@
 
 /* During warm-up, read the clock once every this many messages. */
 #define WARM_STRIDE 16
+/* On a LOSSY transport the producer resends the stop message this often until seen. */
+#define STOP_RESEND_NS 1000000
+/* ctl->shared[] words */
+enum { SH_CONS_STOPPED = 0 };
 
 static int stream_plan(struct ipcb_case *c, char *why, size_t len)
 {
@@ -62,6 +67,18 @@ static int produce(struct ipcb_wctx *w, struct ipcb_end *e, void *buf)
 	rc = ipcb_send_msg(e, buf, size);
 	if (rc < 0)
 		return ipcb_worker_fail(w, rc, "send of the stop message");
+	/* A LOSSY transport may drop the stop message too: send it again until the consumer
+	 * says it has seen one (the extra copies are never read). */
+	if (w->c->tr->caps & IPCB_CAP_LOSSY) {
+		while (!atomic_load(&w->ctl->shared[SH_CONS_STOPPED]) &&
+		       !atomic_load(&w->ctl->stop)) {
+			struct timespec ts = { 0, STOP_RESEND_NS };
+			nanosleep(&ts, NULL);
+			rc = ipcb_send_msg(e, buf, size);
+			if (rc < 0)
+				return ipcb_worker_fail(w, rc, "resend of the stop message");
+		}
+	}
 	w->slot->msgs = seq;
 	w->slot->u[0] = seq;
 	return 0;
@@ -100,8 +117,10 @@ static int consume(struct ipcb_wctx *w, struct ipcb_end *e, void *buf)
 				continue;
 			}
 		}
-		if (k == IPCB_MSG_IS_STOP)
+		if (k == IPCB_MSG_IS_STOP) {
+			atomic_store(&w->ctl->shared[SH_CONS_STOPPED], 1);
 			break;
+		}
 		expect++;
 		got_msgs++;
 		if (got_msgs == 1) {

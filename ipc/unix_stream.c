@@ -1,30 +1,31 @@
 // SPDX-License-Identifier: MIT
-/* unix-stream: placeholder until the transport is written (it reports itself unavailable). */
-#include <errno.h>
+/*
+ * unix-stream: AF_UNIX SOCK_STREAM through a named socket, the way unrelated processes
+ * meet. In setup the parent binds a listening socket to a fresh /tmp/ipcbench-<pid>-<n>
+ * path (mode 0600), connects to it and accepts, so the workers start with a connected pair
+ * and the timed loop is the same byte stream as socketpair-stream: the comparison shows
+ * what the path costs (nothing after connection, by design). Connection set-up is excluded.
+ * The path and the listener stay until teardown, which unlinks the path.
+ */
+#include <sys/socket.h>
 
-#include "transport.h"
-
-static const char *unix_stream_unsupported(void)
-{
-	return "not implemented yet";
-}
+#include "sock.h"
 
 static int unix_stream_setup(struct ipcb_chan *ch)
 {
-	(void)ch;
-	return -ENOTSUP;
-}
+	int rc = ipcb_sock_pair_unix(ch, SOCK_STREAM);
 
-static void unix_stream_teardown(struct ipcb_chan *ch)
-{
-	(void)ch;
+	return rc < 0 ? rc : ipcb_sock_describe(ch, NULL);
 }
 
 const struct ipcb_transport ipcb_transport_unix_stream = {
 	.name = "unix-stream",
-	.summary = "(not implemented yet)",
-	.caps = IPCB_CAP_DGRAM | IPCB_CAP_DUPLEX,
-	.unsupported = unix_stream_unsupported,
+	.summary = "AF_UNIX SOCK_STREAM via a named path (listen/connect/accept), duplex",
+	.caps = IPCB_CAP_STREAM | IPCB_CAP_DUPLEX | IPCB_CAP_NAMED,
+	.max_msg = 0,
 	.setup = unix_stream_setup,
-	.teardown = unix_stream_teardown,
+	.attach = ipcb_sock_attach,
+	.send = ipcb_sock_send,
+	.recv = ipcb_sock_recv,
+	.teardown = ipcb_sock_teardown,
 };
