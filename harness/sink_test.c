@@ -153,9 +153,10 @@ static void test_registry(void)
 		CHECK((*s)->open && (*s)->row && (*s)->close && (*s)->abort);
 		CHECK(ipcb_sink_find((*s)->name) == *s);
 	}
-	CHECK(n == 2);
+	CHECK(n == 3);
 	CHECK(ipcb_sink_find("csv") == &ipcb_sink_csv);
 	CHECK(ipcb_sink_find("json") == &ipcb_sink_json);
+	CHECK(ipcb_sink_find("gbench_json") == &ipcb_sink_gbench_json);
 	CHECK(ipcb_sink_find("nope") == NULL);
 }
 
