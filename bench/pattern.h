@@ -16,6 +16,7 @@
 #include "../harness/hist.h"
 
 struct ipcb_case;
+struct ipcb_config;
 struct ipcb_wctx;
 struct ipcb_slot;
 struct ipcb_opt;
@@ -40,17 +41,42 @@ void ipcb_metrics_add(struct ipcb_metrics *m, const char *name, const char *unit
 void ipcb_metrics_add_hist(struct ipcb_metrics *m, const char *prefix, const struct ipcb_hist *h,
 			   uint64_t ops_per_sample);
 
+#define IPCB_FINISH_RACE 1
+
 struct ipcb_pattern {
 	const char *name, *summary;
 	int uses_transport;       /* 1: planned once per fitting transport */
 	uint32_t needs;           /* IPCB_CAP_* every transport must have */
 	uint32_t excludes;        /* IPCB_CAP_* no transport may have */
+	int uses_sync;            /* 1: planned once per fitting sync primitive (sync/sync.h) and
+				   * variant (the worker-count sweep: ipcb_sync_sweep_workers());
+				   * plan() finds c->sy and c->variant set, and may set c->sync_data */
+	uint32_t sync_needs;      /* IPCB_SYNC_*: a primitive fits when it has any of these */
 	int sized;                /* 1: planned once per --sizes entry */
 	const char *headline[3];  /* metrics shown in the console table, NULL-padded */
 	const struct ipcb_opt *opts; /* --<bench>-<opt> options (see harness/opt.h), or NULL */
+	const char *impl;         /* the rows' impl column: NULL = "c"; "python" (bench/python.c) */
+	/* Parent, optional: the rows' mech for case c when it is neither a transport nor a sync
+	 * primitive (the Python mechanism of a variant). NULL: the transport's or primitive's. */
+	const char *(*mech_name)(const struct ipcb_case *c);
+
+	/* Planner, parent, optional. The pattern's own sweep (kinds, pool sizes x grains, CPU
+	 * pairs): how many cases to plan per transport and size, >= 0 (NULL: one). plan() then
+	 * sees c->variant in 0 .. n-1, appends what it chose to c->label and c->params, and
+	 * may choose c->cpus[] itself (setting c->cpus_fixed; cfg->topo is the machine). */
+	int (*variants)(const struct ipcb_config *cfg);
+
+	/* Parent, optional: check the values of the pattern's own options (those a plain option
+	 * type cannot check, e.g. lists) once, before anything is planned or written. Return 0,
+	 * or -EINVAL with one line "ipcbench: --<opt> ..." in err: bad input, exit status 2. */
+	int (*check)(const struct ipcb_config *cfg, char *err, size_t len);
 
 	/* Planner, parent. Decide c->nworkers and c->roles[] for the CPU budget c->ncpus.
-	 * Return 0, or -ENOTSUP with a reason in why (the case is SKIPPED). */
+	 * Return 0, or -ENOTSUP with a reason in why (the case is SKIPPED). A uses_sync pattern
+	 * may return -ENOENT for a primitive or worker count it has no case for (no row).
+	 * A pattern without uses_transport may set c->tr to a transport of its own (not in
+	 * transports.def): the runner then calls its setup/teardown around every repetition
+	 * and names it in the mech column (bench/manager.c: its server's listener). */
 	int (*plan)(struct ipcb_case *c, char *why, size_t len);
 
 	/* Worker process or thread. Attach, ipcb_worker_gate(), warm up, measure, record into
@@ -59,7 +85,9 @@ struct ipcb_pattern {
 
 	/* Parent, after every worker returned 0. Check integrity across the slots; on a
 	 * violation return -EPROTO with the reason in why (the case FAILS: no number is
-	 * reported). Otherwise add the repetition's metrics and return 0. */
+	 * reported). Otherwise add the repetition's metrics and return 0, or
+	 * IPCB_FINISH_RACE when a deliberately racy primitive lost updates as expected (why
+	 * says how many): the rows are kept with status RACE instead of ok. */
 	int (*finish)(const struct ipcb_case *c, struct ipcb_slot *slots, struct ipcb_metrics *m,
 		      char *why, size_t len);
 };

@@ -15,8 +15,9 @@ check() { if eval "$1"; then ok; else bad "$2"; fi; }
 
 # ---- help and version ----
 "$bin" --help >"$work/help" 2>&1; check '[ $? -eq 0 ]' "--help exit code"
-for opt in $(grep -o -- '--[a-z][a-z-]*' "$work/help" | sort -u); do
-  case $opt in --help|--version|--mech-*) continue ;; esac
+# every option line of the help (two spaces, then --name) must be known to the parser
+for opt in $(sed -n '/^options:/,$p' "$work/help" | grep -oE '^  --[a-z][a-z0-9-]*' | sort -u); do
+  case $opt in --help|--version) continue ;; esac
   # every option the help names must be known to the parser (no 'unknown option'); the
   # unknown bench stops the run after parsing
   "$bin" run nosuch-bench $opt 2>"$work/err" >/dev/null </dev/null
@@ -55,6 +56,41 @@ badcase "unknown option" run pingpong --frobnicate
 badcase "needs a value" run pingpong --reps
 badcase "--mem" run pingpong --mem node=99
 badcase "say what to run" run
+# edges of every numeric option (0, max+1, huge, non-numeric, nan/inf), empty strings,
+# a value given to a flag, stray arguments, files that do not exist
+badcase "--cores" run pingpong --cores 1025
+badcase "--cores" run pingpong --cores 99999999999999999999
+badcase "--cores" run pingpong --cores ""
+badcase "--reps" run pingpong --reps 1001
+badcase "--reps" run pingpong --reps 1e3
+badcase "--sizes" run pingpong --sizes 0
+badcase "--sizes" run pingpong --sizes 7
+badcase "--sizes" run pingpong --sizes 1025M
+badcase "--sizes" run pingpong --sizes 99999999999999999999999
+badcase "--sizes" run pingpong --sizes ""
+badcase "--sizes" run pingpong --sizes 64,
+badcase "--duration" run pingpong --duration 0
+badcase "--duration" run pingpong --duration 86401
+badcase "--duration" run pingpong --duration nan
+badcase "--duration" run pingpong --duration 1e400
+badcase "--warmup" run pingpong --warmup 3601
+badcase "--timeout" run pingpong --timeout 0.01
+badcase "--noise" run pingpong --noise abc
+badcase "--rate" run pingpong --rate 0
+badcase "--rate" run pingpong --rate -5
+badcase "--cpus" run pingpong --cpus -1
+badcase "--cpus" run pingpong --cpus 0-99999999999
+badcase "--mech" run pingpong --mech ""
+badcase "--verify" run pingpong --verify none
+badcase "takes no value" run pingpong --no-plots=1
+badcase "unknown option" run pingpong -x
+badcase "takes no arguments" list extra
+badcase "no such file" plot "$work/nonexistent-run"
+for cmd in "compare $work/nonexistent-a $work/nonexistent-b" "report $work/nonexistent-run" \
+           "compare $work/nonexistent-a"; do
+  "$bin" $cmd >"$work/o" 2>"$work/e"; rc=$?
+  check "[ $rc -eq 2 ] && [ \$(wc -l <'$work/e') -eq 1 ]" "'$cmd': exit $rc, want 2 and one line: $(cat "$work/e")"
+done
 "$bin" run pingpong --out /proc/nonexistent/x >/dev/null 2>"$work/e"; rc=$?
 check "[ $rc -eq 2 ] && grep -q -- '--out' '$work/e'" "unwritable --out: rc $rc $(cat "$work/e")"
 touch "$work/file"

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * ipcbench: the command line. Parses, validates everything before touching the disk, then
- * dispatches: run (default), list, topo, calibrate, plot. Only this file chooses exit codes:
+ * dispatches: run (default), list, topo, calibrate, plot, micro (execs ipcbench-micro; an
+ * --all run also runs it, see runner.c), and the post-processing on files: report, compare
+ * (exit 1 on a regression). Only this file chooses exit codes:
  * 0 success, 1 a case FAILED or results could not be written, 2 bad input, 128+N on signal N.
  */
 #include <errno.h>
@@ -13,15 +15,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../bench/micro/micro_run.h"
 #include "../bench/pattern.h"
 #include "../ipc/names.h"
 #include "../ipc/transport.h"
+#include "../sync/sync.h"
 #include "clock.h"
+#include "compare.h"
 #include "syslimits.h"
 #include "opt.h"
 #include "plan.h"
 #include "plot.h"
+#include "report.h"
 #include "runner.h"
+#include "stress.h"
 #include "topo.h"
 
 #ifndef IPCB_VERSION
@@ -54,6 +61,16 @@ static void usage(FILE *f)
 		"       ipcbench topo [--cores N ...]          machine topology and placement plan\n"
 		"       ipcbench calibrate                     cost and resolution of the clock\n"
 		"       ipcbench plot RUN_DIR                  (re)make the plots of a run\n"
+		"       ipcbench report RUN [RUN...] [--out D] report.md + report.html; several\n"
+		"                                              runs: a platform comparison\n"
+		"       ipcbench compare BASE NEW [--threshold 5%%] [--metric A,B] [--md FILE]\n"
+		"                                              regression verdicts; exit 1 on a\n"
+		"                                              regression (compare --help)\n"
+		"       ipcbench stress [--duration 60s] [--inject KINDS --inject-rate N/s]\n"
+		"                                              long mixed run, integrity totals,\n"
+		"                                              fault injection (--quick: 10 s)\n"
+		"       ipcbench micro [--benchmark_...]       microbenchmarks of the primitives\n"
+		"                                              (Google Benchmark; its flags, --help)\n"
 		"\n"
 		"A run writes RESULTS/<run-id>/results.csv (one row per case, repetition and\n"
 		"metric, see results/README.md), metadata.json and plots/; RESULTS/latest points\n"
@@ -79,6 +96,12 @@ static int cmd_list(void)
 	for (const struct ipcb_transport *const *t = ipcb_transports; *t; t++) {
 		const char *why = (*t)->unsupported ? (*t)->unsupported() : NULL;
 		printf("  %-22s %s%s%s%s\n", (*t)->name, (*t)->summary,
+		       why ? "  [unavailable here: " : "", why ? why : "", why ? "]" : "");
+	}
+	printf("sync primitives (--mech for counter, value, wakeup):\n");
+	for (const struct ipcb_sync *const *s = ipcb_syncs; *s; s++) {
+		const char *why = (*s)->unsupported ? (*s)->unsupported() : NULL;
+		printf("  %-22s %s%s%s%s\n", (*s)->name, (*s)->summary,
 		       why ? "  [unavailable here: " : "", why ? why : "", why ? "]" : "");
 	}
 	printf("placements:\n");
@@ -260,9 +283,21 @@ int main(int argc, char **argv)
 	int npos, first = 1, rc;
 	const char *cmd = "run";
 
+	/* Everything after "micro" is Google Benchmark's: ipcbench-micro parses it. */
+	if (argc > 1 && !strcmp(argv[1], "micro"))
+		return ipcb_micro_exec(argc - 1, argv + 1);
+	/* compare and report read result files only and take their own options */
+	if (argc > 1 && !strcmp(argv[1], "compare"))
+		return (int)ipcb_compare_cmd(argc - 1, argv + 1);   /* 0, 1 regression, 2 input */
+	if (argc > 1 && !strcmp(argv[1], "report")) {
+		const char *src = getenv("IPCBENCH_PLOTS_DIR");
+
+		return ipcb_report_cmd(argc - 1, argv + 1, src ? src : IPCB_PLOTS_DIR);
+	}
 	if (argc > 1 && argv[1][0] != '-') {
 		if (!strcmp(argv[1], "run") || !strcmp(argv[1], "list") || !strcmp(argv[1], "topo") ||
-		    !strcmp(argv[1], "calibrate") || !strcmp(argv[1], "plot")) {
+		    !strcmp(argv[1], "calibrate") || !strcmp(argv[1], "plot") ||
+		    !strcmp(argv[1], "stress")) {
 			cmd = argv[1];
 			first = 2;
 		}
@@ -321,6 +356,14 @@ int main(int argc, char **argv)
 			}
 			cfg.benches = pos[0];
 		}
+		if (cfg.python) {
+			if (cfg.benches && strcmp(cfg.benches, "python") != 0) {
+				fprintf(stderr, "ipcbench: --python selects the python bench; drop '%s' "
+					"or --python\n", cfg.benches);
+				return 2;
+			}
+			cfg.benches = "python";
+		}
 		if (cfg.all && (cfg.benches || cfg.mechs)) {
 			fprintf(stderr, "ipcbench: --all runs everything: drop the bench or --mech "
 				"selection, or drop --all\n");
@@ -329,6 +372,15 @@ int main(int argc, char **argv)
 		if (!cfg.all && !cfg.benches && !cfg.mechs) {
 			fprintf(stderr, "ipcbench: say what to run: --all, a bench list (ipcbench run "
 				"pingpong) or --mech LIST (see ipcbench list, ipcbench --help)\n");
+			return 2;
+		}
+	} else if (!strcmp(cmd, "stress")) {
+		if (npos) {
+			fprintf(stderr, "ipcbench: stress takes no arguments (choose with --mech)\n");
+			return 2;
+		}
+		if (ipcb_stress_prepare(&cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
 			return 2;
 		}
 	} else if (npos) {
@@ -342,6 +394,10 @@ int main(int argc, char **argv)
 	else if (!strcmp(cfg.progress_s, "on"))
 		cfg.progress = isatty(2) ? 2 : 1;
 
+	if ((cfg.inject || cfg.inject_rate > 0) && strcmp(cmd, "stress") != 0) {
+		fprintf(stderr, "ipcbench: --inject and --inject-rate belong to ipcbench stress\n");
+		return 2;
+	}
 	if (ipcb_fault_from_env() < 0) {
 		fprintf(stderr, "ipcbench: IPCBENCH_TEST_FAULT: expected drop@N, dup@N or corrupt@N\n");
 		return 2;
@@ -365,7 +421,8 @@ int main(int argc, char **argv)
 		if (swept > 0)
 			fprintf(stderr, "ipcbench: removed %d IPC objects left by earlier runs that "
 				"died\n", swept);
-		rc = cmd_run(&cfg, topo, argc, argv);
+		rc = !strcmp(cmd, "stress") ? ipcb_stress_cmd(&cfg, topo, argc, argv)
+					    : cmd_run(&cfg, topo, argc, argv);
 		if (ipcb_names_cleanup() > 0 && rc == 0)
 			rc = 1;
 	}

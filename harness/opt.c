@@ -21,6 +21,8 @@ const struct ipcb_opt ipcb_opts[] = {
 	  "run every bench with every mechanism that fits it"),
 	OPT("bench", IPCB_OPT_STRING, OFF(benches), 0, 0, NULL, "LIST",
 	  "benches to run, comma-separated (see `ipcbench list`)"),
+	OPT("python", IPCB_OPT_FLAG, OFF(python), 0, 0, NULL, NULL,
+	  "run the Python multiprocessing counterparts (the python bench; SKIPPED without python3)"),
 	OPT("mech", IPCB_OPT_STRING, OFF(mechs), 0, 0, NULL, "LIST",
 	  "mechanisms to use, comma-separated (default: every one that fits)"),
 	OPT("cores", IPCB_OPT_INT, OFF(cores), 1, IPCB_MAX_WORKERS, NULL, "N",
@@ -60,6 +62,11 @@ const struct ipcb_opt ipcb_opts[] = {
 	  "open-loop pingpong: send on a fixed schedule of N messages per second and time each "
 	  "reply from its scheduled send time, so a stall counts against every message it "
 	  "delayed (default: closed loop)"),
+	OPT("inject", IPCB_OPT_STRING, OFF(inject), 0, 0, NULL, "LIST",
+	  "stress: faults to inject, comma-separated: kill-worker, stop-worker, slow-consumer, "
+	  "full-queue (default: none)"),
+	OPT("inject-rate", IPCB_OPT_RATE, OFF(inject_rate), 0.01, 1000, NULL, "N/s",
+	  "stress: faults injected per second, kinds taken in turn (default 1/s)"),
 	OPT("out", IPCB_OPT_STRING, OFF(out), 0, 0, NULL, "DIR",
 	  "results root; each run writes DIR/<run-id>/ (default: results)"),
 	OPT("no-plots", IPCB_OPT_FLAG, OFF(no_plots), 0, 0, NULL, NULL,
@@ -276,6 +283,8 @@ static int set_opt(struct ipcb_config *cfg, const struct ipcb_opt *o, const char
 				snprintf(err, errlen, "ipcbench: --%s: empty value", o->name);
 			return -EINVAL;
 		}
+		if (o->check && o->check(v, err, errlen) < 0)
+			return -EINVAL;
 		*(const char **)field = v;
 		return 0;
 	}

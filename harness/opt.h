@@ -32,6 +32,9 @@ struct ipcb_opt {
 	void *base;               /* NULL: the config; else a mechanism's own settings struct
 				   * (its options are named --<mech>-<opt> and parsed in the parent
 				   * before workers start, so workers inherit the values) */
+	/* STRING, optional: check the value at parsing (a list's range, say). Returns 0, or
+	 * -EINVAL after writing one line "ipcbench: --<name>: ..." into err (exit code 2). */
+	int (*check)(const char *value, char *err, size_t errlen);
 };
 
 extern const struct ipcb_opt ipcb_opts[];    /* terminated by a NULL name */

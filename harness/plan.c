@@ -12,6 +12,7 @@
 
 #include "../bench/pattern.h"
 #include "../ipc/transport.h"
+#include "../sync/sync.h"
 #include "msg.h"
 #include "opt.h"
 #include "plan.h"
@@ -51,7 +52,11 @@ static int check_names(const char *list, const char *what, int (*known)(const ch
 }
 
 static int known_pattern(const char *n) { return ipcb_pattern_find(n) != NULL; }
-static int known_transport(const char *n) { return ipcb_transport_find(n) != NULL; }
+/* --mech names transports and sync primitives alike. */
+static int known_transport(const char *n)
+{
+	return ipcb_transport_find(n) != NULL || ipcb_sync_find(n) != NULL;
+}
 
 static void pattern_names(char *buf, size_t len)
 {
@@ -67,6 +72,8 @@ static void transport_names(char *buf, size_t len)
 	buf[0] = 0;
 	for (const struct ipcb_transport *const *t = ipcb_transports; *t && off < len; t++)
 		off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "", (*t)->name);
+	for (const struct ipcb_sync *const *s = ipcb_syncs; *s && off < len; s++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "", (*s)->name);
 }
 
 /* Would `dir` (existing or to be created) be writable? Creates nothing. */
@@ -119,6 +126,9 @@ int ipcb_config_resolve(struct ipcb_config *cfg, const struct ipcb_topo *topo, c
 	if (cfg->mechs && check_names(cfg->mechs, "mechanism", known_transport, transport_names,
 				      err, errlen) < 0)
 		return -EINVAL;
+	for (const struct ipcb_pattern *const *p = ipcb_patterns; *p; p++)
+		if ((*p)->check && (*p)->check(cfg, err, errlen) < 0)
+			return -EINVAL;
 
 	/* sizes */
 	if (cfg->sizes) {
@@ -162,6 +172,7 @@ int ipcb_config_resolve(struct ipcb_config *cfg, const struct ipcb_topo *topo, c
 		cfg->noise = 0.10;
 
 	cfg->thread_mode = cfg->mode && strcmp(cfg->mode, "thread") == 0;
+	cfg->topo = topo;
 	cfg->verify_full = cfg->verify && strcmp(cfg->verify, "full") == 0;
 	if (!cfg->placement)
 		cfg->placement = "compact";
@@ -272,7 +283,7 @@ static void caps_missing(uint32_t missing, char *buf, size_t len)
 
 static void place_workers(const struct ipcb_config *cfg, struct ipcb_case *c)
 {
-	if (c->skip[0])
+	if (c->skip[0] || c->cpus_fixed)
 		return;
 	if (c->nworkers > cfg->budget) {
 		snprintf(c->skip, sizeof(c->skip), "needs %d workers, the CPU budget is %d (raise "
@@ -281,6 +292,57 @@ static void place_workers(const struct ipcb_config *cfg, struct ipcb_case *c)
 	}
 	for (int i = 0; i < c->nworkers; i++)
 		c->cpus[i] = cfg->unpinned ? -1 : cfg->cpu_list[i % cfg->n_cpus];
+}
+
+/* The cases of a uses_sync pattern: one per fitting primitive (any of p->sync_needs) and
+ * variant of the pattern (the sync patterns' variants are their worker counts, see
+ * ipcb_sync_sweep_workers). Appends to *v. Returns 0 or -ENOMEM. */
+static int plan_sync(const struct ipcb_config *cfg, const struct ipcb_pattern *p,
+		     struct ipcb_case **v, int *n, int *cap)
+{
+	int nvar = p->variants ? p->variants(cfg) : 1;
+
+	for (const struct ipcb_sync *const *sp = ipcb_syncs; *sp; sp++) {
+		const struct ipcb_sync *s = *sp;
+		if (!in_list(cfg->mechs, s->name) || !(s->caps & p->sync_needs))
+			continue;
+		for (int vi = 0; vi < nvar; vi++) {
+			if (*n == *cap) {
+				struct ipcb_case *nv = realloc(*v, (size_t)*cap * 2 * sizeof(**v));
+				if (!nv)
+					return -ENOMEM;
+				*v = nv;
+				*cap *= 2;
+			}
+			struct ipcb_case *c = &(*v)[*n];
+			const char *no = s->unsupported ? s->unsupported() : NULL;
+			memset(c, 0, sizeof(*c));
+			c->pat = p;
+			c->sy = s;
+			c->cfg = cfg;
+			c->ncpus = cfg->budget;
+			c->variant = vi;
+			c->nworkers = 1;
+			snprintf(c->label, sizeof(c->label), "%s %s", p->name, s->name);
+			snprintf(c->params, sizeof(c->params), "warmup_s=%g;duration_s=%g",
+				 cfg->warmup_s, cfg->duration_s);
+			/* plan() first: it sets the layout (and the label) even of a skipped case. */
+			char why[160] = "";
+			int rc = p->plan(c, why, sizeof(why));
+			if (rc == -ENOENT)
+				continue;   /* no such case: no row */
+			if (no)
+				snprintf(c->skip, sizeof(c->skip), "%s", no);
+			else if ((s->caps & IPCB_SYNC_PERPROC) && cfg->thread_mode)
+				snprintf(c->skip, sizeof(c->skip), "%s locks belong to the process: "
+					 "threads of one process do not exclude each other", s->name);
+			else if (rc < 0)
+				snprintf(c->skip, sizeof(c->skip), "%s", why[0] ? why : "not applicable");
+			place_workers(cfg, c);
+			(*n)++;
+		}
+	}
+	return 0;
 }
 
 int ipcb_plan_build(const struct ipcb_config *cfg, struct ipcb_case **out)
@@ -294,13 +356,21 @@ int ipcb_plan_build(const struct ipcb_config *cfg, struct ipcb_case **out)
 		const struct ipcb_pattern *p = *pp;
 		if (!in_list(cfg->benches, p->name))
 			continue;
+		if (p->uses_sync) {
+			if (plan_sync(cfg, p, &v, &n, &cap) < 0) {
+				free(v);
+				return -ENOMEM;
+			}
+			continue;
+		}
 		const struct ipcb_transport *const *tp = ipcb_transports;
 		for (; p->uses_transport ? *tp != NULL : tp == ipcb_transports; tp++) {
 			const struct ipcb_transport *t = p->uses_transport ? *tp : NULL;
 			if (t && !in_list(cfg->mechs, t->name))
 				continue;
 			int nsz = p->sized ? cfg->n_sizes : 1;
-			for (int si = 0; si < nsz; si++) {
+			int nvar = p->variants ? p->variants(cfg) : 1;   /* the pattern's sweep */
+			for (int si = 0; si < nsz * nvar; si++) {
 				if (n == cap) {
 					struct ipcb_case *nv = realloc(v, (size_t)cap * 2 * sizeof(*v));
 					if (!nv) {
@@ -315,7 +385,8 @@ int ipcb_plan_build(const struct ipcb_config *cfg, struct ipcb_case **out)
 				c->pat = p;
 				c->tr = t;
 				c->cfg = cfg;
-				c->size = p->sized ? cfg->size_list[si] : 0;
+				c->size = p->sized ? cfg->size_list[si / nvar] : 0;
+				c->variant = si % nvar;
 				c->ncpus = cfg->budget;
 				snprintf(c->label, sizeof(c->label), "%s%s%s", p->name, t ? " " : "",
 					 t ? t->name : "");
@@ -357,6 +428,9 @@ int ipcb_plan_build(const struct ipcb_config *cfg, struct ipcb_case **out)
 							 "limit of %zu bytes", c->size, t->name, t->max_msg);
 					}
 				}
+				/* The transport's own reason is the same for every variant: one row. */
+				if (c->skip[0] && c->variant > 0)
+					continue;
 				if (!c->skip[0]) {
 					char why[160] = "";
 					int rc = p->plan(c, why, sizeof(why));

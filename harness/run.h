@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "hist.h"
 #include "mem.h"
@@ -31,6 +32,7 @@ struct ipcb_config {
 	int all;
 	const char *benches;          /* comma list, NULL = every pattern */
 	const char *mechs;            /* comma list, NULL = every fitting transport */
+	int python;             /* --python: the python bench */
 	/* placement */
 	int cores;              /* CPU budget; 0 = every allowed CPU */
 	const char *cpus;             /* explicit CPU list, overrides placement */
@@ -49,6 +51,8 @@ struct ipcb_config {
 	double timeout_s;       /* per repetition; 0 = automatic */
 	double noise;           /* relative CI width above which a case is NOISY */
 	double rate;            /* open-loop send rate per second; 0 = closed loop */
+	const char *inject;           /* stress: fault kinds, comma list (stress.c); NULL = none */
+	double inject_rate;     /* stress: faults per second; 0 = default */
 	/* output */
 	const char *out;
 	int no_plots;
@@ -67,6 +71,7 @@ struct ipcb_config {
 	struct ipcb_mem_req mem_req;
 	uint64_t duration_ns, warmup_ns, timeout_ns;
 	char cores_note[160];
+	const struct ipcb_topo *topo; /* the machine resolve() checked against, for planners */
 };
 
 /* One planned case: a pattern with a transport, a size and a worker layout. */
@@ -79,6 +84,9 @@ struct ipcb_case {
 	const struct ipcb_config *cfg;
 	size_t size;
 	int ncpus;                            /* CPU budget the planner may use */
+	int variant;                          /* 0 .. pattern->variants(cfg) - 1 (its own sweep) */
+	int cpus_fixed;                       /* 1: plan() chose cpus[] itself (CPU pairs, an
+					       * oversubscribed pool); the planner keeps them */
 	int nworkers;
 	int roles[IPCB_MAX_WORKERS];
 	int cpus[IPCB_MAX_WORKERS];           /* -1 = unpinned */
@@ -108,6 +116,7 @@ struct ipcb_ctl {
 	_Alignas(IPCB_CACHELINE) _Atomic uint32_t ready;  /* workers waiting at the gate */
 	_Alignas(IPCB_CACHELINE) _Atomic uint32_t go;     /* 0 -> 1 opens the gate (futex) */
 	_Alignas(IPCB_CACHELINE) _Atomic uint32_t stop;   /* parent asks workers to stop */
+	_Atomic uint32_t done;                            /* threads finished (thread mode, futex) */
 	uint64_t t_go_ns;
 	int nworkers;
 	/* Pattern-private shared words (e.g. producers still running), zeroed per repetition. */
@@ -150,6 +159,18 @@ enum ipcb_verdict ipcb_rep_run(const struct ipcb_case *c, const struct ipcb_topo
 			       size_t efflen, char *mem_applied, size_t memlen, char *reason,
 			       size_t rlen);
 void ipcb_rep_free(struct ipcb_ctl *ctl, size_t len);
+
+/* Stress mode (stress.c): while a repetition runs in process mode, the parent calls
+ * fn(arg, case, pids, done, n, t_go_ns) about every every_ns after the gate opened (pid[i]
+ * of worker i, done[i] when it was reaped). fn may signal workers (fault injection) and read
+ * /proc; it must not reap them. NULL (the default): no hook. */
+struct ipcb_watch_hook {
+	uint64_t every_ns;
+	void (*fn)(void *arg, const struct ipcb_case *c, const pid_t *pid, const int *done, int n,
+		   uint64_t t_go_ns);
+	void *arg;
+};
+extern const struct ipcb_watch_hook *ipcb_watch_hook;
 
 /* Set by the SIGINT/SIGTERM handler: the signal number, 0 when none arrived. */
 extern volatile int ipcb_interrupted;

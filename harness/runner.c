@@ -15,8 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../bench/micro/micro_run.h"
 #include "../bench/pattern.h"
 #include "../ipc/transport.h"
+#include "../sync/sync.h"
 #include "clock.h"
 #include "runner.h"
 #include "stats.h"
@@ -34,6 +36,12 @@ static void emit(struct sinks *s, const struct ipcb_row *r)
 		if (rc < 0 && !s->err)
 			s->err = rc;
 	}
+}
+
+/* emit() for rows made outside the runner (ipcb_micro_run). */
+static void emit_any(void *s, const struct ipcb_row *r)
+{
+	emit(s, r);
 }
 
 /* Console table: kept in memory, printed at the end. */
@@ -154,7 +162,7 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 		struct ipcb_case *c = &cases[ci];
 		char cpus[512], params[320], reason[512] = "", repname[16];
 		struct ipcb_row row = {
-			.bench = c->pat->name, .mech = c->tr ? c->tr->name : "", .impl = "c",
+			.bench = c->pat->name, .mech = c->sy ? c->sy->name : c->tr ? c->tr->name : "", .impl = "c",
 			.mode = cfg->thread_mode ? "thread" : "process", .workers = c->nworkers,
 			.placement = cfg->placement, .size_bytes = c->size,
 			.value = NAN, .ci_low = NAN, .ci_high = NAN,
@@ -162,6 +170,16 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 		cpus_string(c->cpus, c->nworkers, cpus, sizeof(cpus));
 		row.cpus = cpus;
 		row.params = c->params;
+		if (c->pat->impl)       /* another implementation (bench/python.c): its own mech */
+			row.impl = c->pat->impl;
+		if (c->pat->mech_name)
+			row.mech = c->pat->mech_name(c);
+		if (c->pat->impl && !strcmp(c->pat->impl, "python") && !meta->python_version) {
+			static char pyver[32];  /* params say python_version=X; metadata.json too */
+			const char *pv = strstr(c->params, "python_version=");
+			if (pv && sscanf(pv + 15, "%31[^;]", pyver) == 1 && strcmp(pyver, "none"))
+				meta->python_version = pyver;
+		}
 
 		if (c->skip[0]) {
 			row.status = "SKIPPED";
@@ -173,6 +191,7 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 		}
 
 		int ok_reps = 0, failed = 0;
+		char race[256] = "";   /* a deliberate race lost updates: rows say RACE, and why */
 		char effective[128] = "";
 		for (int r = 0; r < cfg->reps; r++) {
 			struct ipcb_ctl *ctl;
@@ -205,9 +224,12 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 			if (v == IPCB_OK) {
 				char why[256] = "";
 				memset(&reps[r], 0, sizeof(reps[r]));
-				if (c->pat->finish(c, ctl->slots, &reps[r], why, sizeof(why)) < 0) {
+				int fr = c->pat->finish(c, ctl->slots, &reps[r], why, sizeof(why));
+				if (fr < 0) {
 					snprintf(reason, sizeof(reason), "%s", why);
 					v = IPCB_FAILED;
+				} else if (fr == IPCB_FINISH_RACE && !race[0]) {
+					snprintf(race, sizeof(race), "expected race: %.200s", why);
 				}
 				seen_string(ctl, c->nworkers, seen[r], sizeof(seen[r]));
 				ipcb_rep_free(ctl, ctl_len);
@@ -245,7 +267,8 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 			row.rep = repname;
 			row.cpus_seen = seen[r];
 			row.mem = memap[r];
-			row.status = "ok";
+			row.status = race[0] ? "RACE" : "ok";
+			row.reason = race[0] ? race : NULL;
 			for (int k = 0; k < reps[r].n; k++) {
 				const struct ipcb_metric *m = &reps[r].m[k];
 				row.metric = m->name;
@@ -280,6 +303,10 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 					 "(threshold %.1f%%)", sum.ci_level * 100, sum.rel_width * 100,
 					 cfg->noise * 100);
 			row.reason = why;
+			if (race[0]) {
+				row.status = "RACE";
+				row.reason = race;
+			}
 			emit(&sk, &row);
 			for (int h = 0; h < 3 && c->pat->headline[h]; h++) {
 				if (strcmp(c->pat->headline[h], m->name) != 0)
@@ -288,7 +315,8 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 				snprintf(hd->label, sizeof(hd->label), "%s", c->label);
 				snprintf(hd->metric, sizeof(hd->metric), "%s", m->name);
 				snprintf(hd->unit, sizeof(hd->unit), "%s", m->unit);
-				snprintf(hd->status, sizeof(hd->status), "%s", sum.noisy ? "NOISY" : "ok");
+				snprintf(hd->status, sizeof(hd->status), "%s",
+					 race[0] ? "RACE" : sum.noisy ? "NOISY" : "ok");
 				hd->median = sum.median;
 				hd->lo = sum.ci_low;
 				hd->hi = sum.ci_high;
@@ -303,6 +331,11 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 			meta->cases_ok++;
 	}
 	progress(cfg, done_reps, total_reps, t0, NULL, 0, 1, 0);
+
+	/* --all: the microbenchmarks too, their rows into the same sinks before they close. */
+	if (cfg->all && !ipcb_interrupted && !ipcb_fatal_hang &&
+	    ipcb_micro_run(cfg, run_dir, emit_any, &sk, meta) != 0)
+		status = 1;
 
 	if (ipcb_interrupted)
 		meta->partial = 1;

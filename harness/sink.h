@@ -78,6 +78,7 @@ struct ipcb_run_meta {
 	int64_t start_unix_ns, end_unix_ns;   /* wall-clock timestamps, for humans only */
 	int partial;                  /* 1 when the run was interrupted */
 	int cases_ok, cases_failed, cases_skipped, cases_noisy;
+	const char *python_version;   /* interpreter of the impl=python rows, NULL if none ran */
 };
 
 struct ipcb_sink {

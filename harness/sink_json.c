@@ -164,6 +164,7 @@ static json_t *jv_meta(const struct ipcb_run_meta *meta, const char *run_id, int
 
 	put(root, "machine", jv_machine(meta->topo, fail), fail);
 	put(root, "cores_note", jv_text(meta->cores_note), fail);
+	put(root, "python_version", jv_text(meta->python_version), fail);
 	json_t *run = json_object();
 	put(run, "placement", jv_text(meta->placement), fail);
 	put(run, "mode", jv_text(meta->mode), fail);

@@ -37,12 +37,14 @@
 #include "../bench/pattern.h"
 #include "../ipc/names.h"
 #include "../ipc/transport.h"
+#include "../sync/sync.h"
 #include "clock.h"
 #include "run.h"
 #include "topo.h"
 
 volatile int ipcb_interrupted;
 int ipcb_fatal_hang;
+const struct ipcb_watch_hook *ipcb_watch_hook;
 static sigset_t orig_mask;
 
 static void on_signal(int sig)
@@ -182,9 +184,15 @@ static int worker_main(struct worker_arg *a)
 	return rc;
 }
 
+/* Thread mode: the parent sleeps on ctl->done (a futex) instead of polling, and learns
+ * of every finished thread at once. */
 static void *thread_main(void *p)
 {
-	(void)worker_main(p);
+	struct worker_arg *a = p;
+
+	(void)worker_main(a);
+	atomic_fetch_add(&a->w.ctl->done, 1);
+	(void)futex_op(&a->w.ctl->done, FUTEX_WAKE, INT_MAX, NULL);
 	return NULL;
 }
 
@@ -202,6 +210,7 @@ struct launch {
 	char *reason;
 	size_t rlen;
 	int failed;
+	struct ipcb_sync_inst *si;     /* the case's sync primitive, or NULL */
 };
 
 static const char *role_name(const struct ipcb_case *c, int i)
@@ -248,9 +257,18 @@ static void reap_ready(struct launch *l)
 		int status;
 		if (l->done[i] || l->pid[i] <= 0)
 			continue;
-		pid_t r = waitpid(l->pid[i], &status, WNOHANG);
-		if (r == l->pid[i])
+		pid_t r = waitpid(l->pid[i], &status, WNOHANG | WUNTRACED);
+		if (r == l->pid[i] && WIFSTOPPED(status)) {
+			/* A stopped worker would hang the case until the watchdog: fail it now
+			 * (stop_and_collect kills and reaps it). */
+			if (!l->failed)
+				snprintf(l->reason, l->rlen, "worker %d (role %s, CPU %d) stopped by "
+					 "signal %d (%s)", i, role_name(l->c, i), l->c->cpus[i],
+					 WSTOPSIG(status), strsignal(WSTOPSIG(status)));
+			l->failed = 1;
+		} else if (r == l->pid[i]) {
 			judge_exit(l, i, status);
+		}
 	}
 }
 
@@ -287,7 +305,10 @@ static void wait_some(struct launch *l, uint64_t deadline_ns, uint64_t slice_ns)
 	struct timespec ts = { (time_t)(left / 1000000000u), (long)(left % 1000000000u) };
 
 	if (l->thread_mode) {
-		nanosleep(&ts, NULL);
+		uint32_t d = atomic_load(&l->ctl->done);
+		check_threads(l);
+		if (l->alive > 0 && atomic_load(&l->ctl->done) == d)
+			(void)futex_op(&l->ctl->done, FUTEX_WAIT, d, &ts);
 		check_threads(l);
 	} else {
 		sigset_t chld;
@@ -335,6 +356,7 @@ static enum ipcb_verdict launch_and_watch(struct launch *l, const struct ipcb_to
 		a->w.thread_mode = l->thread_mode;
 		a->w.c = c;
 		a->w.ch = ch;
+		a->w.si = l->si;
 		a->w.ctl = l->ctl;
 		a->w.slot = &l->ctl->slots[i];
 		a->topo = topo;
@@ -392,8 +414,12 @@ static enum ipcb_verdict launch_and_watch(struct launch *l, const struct ipcb_to
 		l->ctl->t_go_ns = ipcb_now_ns();
 		atomic_store_explicit(&l->ctl->go, 1, memory_order_release);
 		(void)futex_op(&l->ctl->go, FUTEX_WAKE, INT_MAX, NULL);
-		while (l->alive > 0 && !l->failed && !ipcb_interrupted && ipcb_now_ns() < deadline)
-			wait_some(l, deadline, 1000000000u);
+		const struct ipcb_watch_hook *hk = l->thread_mode ? NULL : ipcb_watch_hook;
+		while (l->alive > 0 && !l->failed && !ipcb_interrupted && ipcb_now_ns() < deadline) {
+			wait_some(l, deadline, hk ? hk->every_ns : 1000000000u);
+			if (hk && l->alive > 0 && !l->failed)
+				hk->fn(hk->arg, c, l->pid, l->done, l->n, l->ctl->t_go_ns);
+		}
 	}
 
 	if (ipcb_interrupted) {
@@ -509,8 +535,20 @@ enum ipcb_verdict ipcb_rep_run(const struct ipcb_case *c, const struct ipcb_topo
 		}
 		snprintf(effective, efflen, "%s", ch.effective);
 	}
+	/* A sync primitive and the pattern's data beside it (static: hung threads keep it). */
+	static struct ipcb_sync_inst si;
+	memset(&si, 0, sizeof(si));
+	if (c->sy) {
+		rc = ipcb_sync_inst_new(&si, c->sy, c->nworkers, c->sync_data, &req, reason, rlen);
+		if (rc < 0) {
+			(void)ipcb_names_cleanup();
+			ipcb_mem_free(ctl, len);
+			return rc == -ENOTSUP ? IPCB_SKIPPED : IPCB_FAILED;
+		}
+	}
 
 	memset(&l, 0, sizeof(l));
+	l.si = c->sy ? &si : NULL;
 	l.c = c;
 	l.ctl = ctl;
 	l.n = c->nworkers;
@@ -523,6 +561,8 @@ enum ipcb_verdict ipcb_rep_run(const struct ipcb_case *c, const struct ipcb_topo
 
 	if (c->tr)
 		c->tr->teardown(&ch);
+	if (c->sy && !ipcb_fatal_hang)
+		ipcb_sync_inst_free(&si);
 	/* A transport's teardown removes its named objects; whatever it missed goes here, and
 	 * is reported (a leak is a bug in that transport). */
 	if (ipcb_names_pending() > 0 && ipcb_names_cleanup() > 0 && v == IPCB_OK) {

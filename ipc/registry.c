@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The transport table, built from transports.def, and the whole-message helpers. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -120,9 +121,12 @@ int ipcb_recv_msg(struct ipcb_end *e, void *buf, size_t len)
 
 	if (__builtin_expect(ipcb_test_fault.kind == IPCB_FAULT_STALL, 0) && rc == 0 &&
 	    e->received++ == ipcb_test_fault.at) {
-		struct timespec ts = { 0, 10000000 };
+		uint64_t ns = ipcb_test_fault.stall_ns ? ipcb_test_fault.stall_ns : 10000000u;
+		struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
+		if (ipcb_test_fault.stalled)
+			atomic_fetch_add(ipcb_test_fault.stalled, 1);
 	}
 	return rc;
 }

@@ -126,7 +126,14 @@ int ipcb_recv_msg(struct ipcb_end *e, void *buf, size_t len);
  * flipped; "stall@N": each receiving worker sleeps 10 ms after its N-th message). Off unless that variable is set; costs one predictable branch per message.
  */
 enum { IPCB_FAULT_NONE, IPCB_FAULT_DROP, IPCB_FAULT_DUP, IPCB_FAULT_CORRUPT, IPCB_FAULT_STALL };
-struct ipcb_fault { int kind; uint64_t at; };
+struct ipcb_fault {
+	int kind;
+	uint64_t at;
+	/* STALL, set by stress mode (harness/stress.c): how long to sleep (0 = 10 ms), and a
+	 * word in shared memory counting the stalls that happened (NULL = not counted). */
+	uint64_t stall_ns;
+	_Atomic uint64_t *stalled;
+};
 extern struct ipcb_fault ipcb_test_fault;
 /* Read IPCBENCH_TEST_FAULT. Returns 0 (also when unset) or -EINVAL for a malformed value. */
 int ipcb_fault_from_env(void);

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Measure the shm-ring transport against the targets the project set for it, next to three
+# standalone probes (bench/probes/, compiled here, never part of the library):
+#
+#   spsc_ref            a classic padded SPSC ring with cached indices (Rigtorp's idea),
+#                       64-byte messages between two pinned processes
+#   cacheline_pingpong  a raw cache-line ping-pong between the two CPUs (the floor)
+#   memcpy_bw           single-core memcpy bandwidth at 1 MiB
+#
+# and then ipcbench itself:
+#   ipcbench run stream   --mech shm-ring --sizes 64,1M --cpus A,B
+#   ipcbench run pingpong --mech shm-ring --sizes 64    --cpus A,B --shm-ring-wait spin
+#
+# Targets (printed as PASS or MISS; recorded, never asserted: the script exits 0 once it
+# has measured, 2 when it cannot run at all):
+#   1. ring stream rate at 64 B        >= 1.0 x the reference ring
+#   2. ring ping-pong p50 at 64 B      <= 1.5 x the raw cache-line ping-pong p50
+#   3. ring stream bandwidth at 1 MiB  >= 0.5 x single-core memcpy bandwidth
+#
+# Like for like: ipcbench's stream stamps every message before sending and checks it after
+# receiving (harness/msg.h, sparse mode). Target 1 is judged against the reference ring
+# doing the same per-message work (spsc_ref -s); the bare reference (sequence number only)
+# is printed beside it for information. Both rings get the same capacity (4 MiB).
+# The floor for target 2 is the faster of the probe's two variants (one shared line, or
+# one line per direction).
+#
+# Usage: bench/validate_ring.sh BUILD_DIR
+# Environment: CPUS=A,B (default 0,1); CC (default cc); IPCB_ARGS extra ipcbench options
+# (e.g. "--reps 9 --duration 1s"); PROBE_SECONDS per probe run (default 1); PROBE_RUNS runs
+# of each probe, the median kept (default 3).
+# Numbers from a loaded machine are not worth much: run it on an otherwise idle one.
+set -u
+
+build=${1:-}
+if [ -z "$build" ] || [ "$build" = "-h" ] || [ "$build" = "--help" ]; then
+	echo "usage: $0 BUILD_DIR   (with BUILD_DIR/ipcbench built)" >&2
+	exit 2
+fi
+src=$(cd "$(dirname "$0")" && pwd)
+bin=$build/ipcbench
+if [ ! -x "$bin" ]; then
+	echo "validate_ring: $bin: not found or not executable (build first)" >&2
+	exit 2
+fi
+cpus=${CPUS:-0,1}
+cpu_a=${cpus%%,*}
+cpu_b=${cpus##*,}
+cc=${CC:-cc}
+secs=${PROBE_SECONDS:-1}
+runs=${PROBE_RUNS:-3}
+extra=${IPCB_ARGS:-}
+
+probes=$build/probes
+mkdir -p "$probes" || exit 2
+work=$(mktemp -d /tmp/validate-ring.XXXXXX) || exit 2
+trap 'rm -rf "$work"' EXIT
+
+for p in spsc_ref cacheline_pingpong memcpy_bw; do
+	if ! $cc -std=gnu11 -O2 -Wall -Wextra -pthread -o "$probes/$p" "$src/probes/$p.c"; then
+		echo "validate_ring: cannot compile $src/probes/$p.c" >&2
+		exit 2
+	fi
+done
+
+# key=value from a probe's one-line output
+kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# The median of `runs` runs of a probe printing key=value: the whole line of the median run.
+median_run() { # key command...
+	local key=$1 i out
+	shift
+	for ((i = 0; i < runs; i++)); do
+		out=$("$@") || { echo "validate_ring: $* failed" >&2; continue; }
+		printf '%s %s\n' "$(kv "$out" "$key")" "$out"
+	done | sort -g | awk '{ l[NR] = $0 } END { if (NR) { sub(/^[^ ]* /, "", l[int((NR + 1) / 2)]); print l[int((NR + 1) / 2)] } }'
+}
+
+echo "== probes (CPUs $cpu_a,$cpu_b; median of $runs runs each) =="
+uptime | sed 's/^/machine load before: /'
+ref_raw_out=$(median_run msgs_per_s "$probes/spsc_ref" -a "$cpu_a" -b "$cpu_b" -d "$secs")
+ref_out=$(median_run msgs_per_s "$probes/spsc_ref" -s -a "$cpu_a" -b "$cpu_b" -d "$secs")
+cl_out=$(median_run one_line_p50_ns "$probes/cacheline_pingpong" -a "$cpu_a" -b "$cpu_b" -d "$secs")
+mc_out=$(median_run memcpy_bytes_per_s "$probes/memcpy_bw" -c "$cpu_a" -s 1048576 -d "$secs")
+echo "spsc_ref (bare):            $ref_raw_out"
+echo "spsc_ref (stamp+check):     $ref_out"
+echo "cacheline_pingpong:         $cl_out"
+echo "memcpy_bw:                  $mc_out"
+
+ref_raw=$(kv "$ref_raw_out" msgs_per_s)
+ref=$(kv "$ref_out" msgs_per_s)
+cl1=$(kv "$cl_out" one_line_p50_ns)
+cl2=$(kv "$cl_out" two_lines_p50_ns)
+floor=$(awk -v a="${cl1:-0}" -v b="${cl2:-0}" 'BEGIN { m = a; if (b > 0 && (m == 0 || b < m)) m = b; print m }')
+mc=$(kv "$mc_out" memcpy_bytes_per_s)
+
+echo
+echo "== ipcbench =="
+# shellcheck disable=SC2086 # IPCB_ARGS is a list of options on purpose
+"$bin" run stream --mech shm-ring --sizes 64,1M --cpus "$cpu_a,$cpu_b" --no-plots \
+	--progress off --out "$work/stream" $extra || echo "ipcbench stream exited $?" >&2
+# shellcheck disable=SC2086
+"$bin" run pingpong --mech shm-ring --sizes 64 --cpus "$cpu_a,$cpu_b" --shm-ring-wait spin \
+	--no-plots --progress off --out "$work/pingpong" $extra || echo "ipcbench pingpong exited $?" >&2
+
+# The median row of a metric: value and status (columns found by name in the header).
+median() { # csv size metric
+	awk -F, -v size="$2" -v metric="$3" '
+		NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+		$col["rep"] == "median" && $col["size_bytes"] == size && $col["metric"] == metric {
+			print $col["value"], $col["status"], $col["params"]; exit }' "$1"
+}
+csv_s=$(ls "$work"/stream/*/results.csv 2>/dev/null | head -1)
+csv_p=$(ls "$work"/pingpong/*/results.csv 2>/dev/null | head -1)
+read -r ring64 st64 par64 <<<"$( [ -n "$csv_s" ] && median "$csv_s" 64 msgs_per_s)"
+read -r ring1m st1m par1m <<<"$( [ -n "$csv_s" ] && median "$csv_s" 1048576 bytes_per_s)"
+read -r rtt strtt parrtt <<<"$( [ -n "$csv_p" ] && median "$csv_p" 64 rtt_p50_ns)"
+
+echo
+echo "== targets =="
+# verdict NAME MEASURED REFERENCE RATIO_OP LIMIT UNIT-TEXT
+verdict() {
+	awk -v name="$1" -v m="${2:-}" -v r="${3:-}" -v op="$4" -v lim="$5" -v what="$6" -v st="${7:-}" '
+	BEGIN {
+		if (m == "" || r == "" || r + 0 == 0) {
+			printf "%-44s no measurement (%s)  MISS\n", name, (m == "" ? "ring" : "reference"); exit
+		}
+		q = m / r
+		ok = (op == ">=") ? (q >= lim) : (q <= lim)
+		printf "%-44s %s  ratio %.2f (target %s %.2f)%s  %s\n", name, what, q, op, lim,
+		       (st != "" && st != "ok") ? "  [" st "]" : "", ok ? "PASS" : "MISS"
+	}'
+}
+fmt() { awk -v x="${1:-0}" -v d="$2" 'BEGIN { printf "%.3g %s", x / d, (d == 1e6 ? "M/s" : d == 1e9 ? "GB/s" : "ns") }'; }
+verdict "1. stream 64 B vs reference ring" "$ring64" "$ref" ">=" 1.0 \
+	"ring $(fmt "$ring64" 1e6), reference $(fmt "$ref" 1e6) (bare $(fmt "$ref_raw" 1e6))" "$st64"
+verdict "2. ping-pong 64 B p50 vs cache-line floor" "$rtt" "$floor" "<=" 1.5 \
+	"ring $(fmt "$rtt" 1), floor $(fmt "$floor" 1)" "$strtt"
+awk -v r="${rtt:-}" -v a="${cl1:-}" -v b="${cl2:-}" 'BEGIN { if (r != "" && a > 0 && b > 0)
+	printf "   (floor variants: one line %.0f ns -> %.2fx, one line per direction %.0f ns -> %.2fx)\n",
+	       a, r / a, b, r / b }'
+verdict "3. stream 1 MiB vs memcpy bandwidth" "$ring1m" "$mc" ">=" 0.5 \
+	"ring $(fmt "$ring1m" 1e9), memcpy $(fmt "$mc" 1e9)" "$st1m"
+echo
+echo "ring parameters: 64 B stream: ${par64:-?}; 1 MiB stream: ${par1m:-?}; ping-pong: ${parrtt:-?}"
+uptime | sed 's/^/machine load after: /'
+exit 0
