@@ -18,6 +18,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 ipcbench=${1:-$here/../build/ipcbench}
+[ -d "$ipcbench" ] && ipcbench=$ipcbench/ipcbench   # a build directory works too
 cpu_a=${2:-0}
 cpu_b=${3:-1}
 tolerance=15

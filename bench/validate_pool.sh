@@ -14,6 +14,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 ipcbench=${1:-$here/../build/ipcbench}
+[ -d "$ipcbench" ] && ipcbench=$ipcbench/ipcbench   # a build directory works too
 [ $# -gt 0 ] && shift
 if [ ! -x "$ipcbench" ]; then
 	echo "validate_pool: $ipcbench is not an executable (give the ipcbench path)" >&2

@@ -270,18 +270,20 @@ static int plot_xy(const struct plot_kind *kind, int slot, const struct ipcb_csv
 	return -1;
 }
 
-/* params without the item key=...: the series of a PX_PARAM kind. NULL when out of memory. */
-static char *plot_params_without(const char *params, const char *key)
+/* params without the "eff." items and without the item key=... (key may be NULL). NULL
+ * when out of memory. */
+static char *plot_params_requested(const char *params, const char *key)
 {
-	size_t kl = strlen(key), off = 0;
+	size_t kl = key ? strlen(key) : 0, off = 0;
 	char *out = malloc(strlen(params) + 1);
 
 	if (!out)
 		return NULL;
 	while (*params) {
 		size_t l = strcspn(params, ";");
-
-		if (!(l > kl && !strncmp(params, key, kl) && params[kl] == '=')) {
+		int drop = (l > 4 && !strncmp(params, "eff.", 4)) ||
+			   (key && l > kl && !strncmp(params, key, kl) && params[kl] == '=');
+		if (!drop && l) {
 			if (off)
 				out[off++] = ';';
 			memcpy(out + off, params, l);
@@ -289,7 +291,7 @@ static char *plot_params_without(const char *params, const char *key)
 		}
 		params += l + (params[l] == ';');
 	}
-	out[off] = '\0';
+	out[off] = 0;
 	return out;
 }
 
@@ -306,12 +308,13 @@ static struct plot_pt *plot_pt_new(const struct ipcb_csv_rec *rec, int kind, int
 	src[1] = rec->col[IPCB_COL_UNIT];
 	for (int k = 0; k < PLOT_NSER; k++)
 		src[k + 2] = rec->col[plot_series_cols[k]];
-	if (plot_kinds[kind].x == PX_PARAM) {
-		params = plot_params_without(rec->col[IPCB_COL_PARAMS], plot_kinds[kind].x_param);
-		if (!params)
-			return NULL;
-		src[KEY_PARAMS + 2] = params;
-	}
+	/* A series is named by what was asked for: effective values the kernel chose
+	 * ("eff." items, which may change with the message size) do not split a line. */
+	params = plot_params_requested(rec->col[IPCB_COL_PARAMS],
+				       plot_kinds[kind].x == PX_PARAM ? plot_kinds[kind].x_param : NULL);
+	if (!params)
+		return NULL;
+	src[KEY_PARAMS + 2] = params;
 	for (int k = 0; k < PLOT_NSER + 2; k++)
 		len += strlen(src[k]) + 1;
 	p = malloc(sizeof(*p) + len);

@@ -257,8 +257,18 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 			continue;
 
 		/* Every repetition passed: write them, then the summaries. */
-		if (effective[0])
-			snprintf(params, sizeof(params), "%s;%s", c->params, effective);
+		if (effective[0]) {
+			/* Effective values (what the kernel granted) are marked "eff." so that
+			 * plots and compare can tell them from the parameters that were asked for. */
+			size_t off = (size_t)snprintf(params, sizeof(params), "%s", c->params);
+			for (const char *e = effective; *e && off < sizeof(params);) {
+				size_t l = strcspn(e, ";");
+				if (l)
+					off += (size_t)snprintf(params + off, sizeof(params) - off, "%seff.%.*s",
+								off ? ";" : "", (int)l, e);
+				e += l + (e[l] == ';');
+			}
+		}
 		else
 			snprintf(params, sizeof(params), "%s", c->params);
 		row.params = params;

@@ -497,6 +497,20 @@ int ipcb_stress_cmd(struct ipcb_config *cfg, const struct ipcb_topo *topo, int a
 		free(cases);
 		return 2;
 	}
+	for (int k = 0; k < prep.nkinds; k++) {
+		int fits = 0;
+		for (int i = 0; i < nrun && !fits; i++)
+			fits = is_queue_case(&cases[order[i]]);
+		if (prep.kinds[k] == FK_FULL && !fits) {
+			/* It would wait forever for a case to arm, holding up the other kinds. */
+			fprintf(stderr, "ipcbench: --inject full-queue: no stream or prodcons case among "
+				"the selected benches and mechanisms\n");
+			free(runs);
+			free(order);
+			free(cases);
+			return 2;
+		}
+	}
 	interleave(cases, order, nrun, case_pattern);
 	interleave(cases, order, nrun, case_mech);
 	stalled = mmap(NULL, sizeof(*stalled), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,

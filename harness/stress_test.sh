@@ -178,6 +178,8 @@ badcase "drop --all" stress --all
 badcase "not one of pingpong" stress --bench counter
 badcase "takes no arguments" stress pingpong
 badcase "unknown mechanism" stress --mech carrier-pigeon
+badcase "no stream or prodcons case" stress --bench pingpong --inject full-queue
+badcase "nothing to run" stress --mech eventfd --sizes 64
 
 echo "stress_test: $pass passed, $fail failed"
 [ $fail -eq 0 ]
