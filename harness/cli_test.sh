@@ -196,7 +196,7 @@ for sig in INT TERM; do
 done
 
 # ---- injected faults are detected: the case FAILS, no number is reported ----
-for f in drop@50 dup@50 corrupt@50; do
+for f in drop@5 dup@5 corrupt@5; do
   IPCBENCH_TEST_FAULT=$f "$bin" run stream --mech pipe --sizes 64 --reps 1 --duration 20ms \
     --warmup 5ms --no-plots --out "$out/fault" >/dev/null 2>"$work/e"; rc=$?
   csv=$(ls -t "$out"/fault/2*/results.csv | head -1)
