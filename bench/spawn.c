@@ -197,6 +197,13 @@ static int spawn_plan(struct ipcb_case *c, char *why, size_t len)
 	l = strlen(c->params);
 	snprintf(c->params + l, sizeof(c->params) - l, "%skind=%s;parent_mem_bytes=%zu;huge=%s",
 		 l ? ";" : "", kind_names[v->kind], v->mem_bytes, src_names[src]);
+#ifdef __SANITIZE_THREAD__
+	/* ThreadSanitizer cannot follow a raw clone(CLONE_VM) child: it reports and exits 66. */
+	if (v->kind == K_CLONE_VM) {
+		snprintf(why, len, "clone-vm is not supported in a ThreadSanitizer build");
+		return -ENOTSUP;
+	}
+#endif
 	if (v->kind == K_POSIX_SPAWN || v->kind == K_FORK_EXEC) {
 		if (access(TINY_PROGRAM, X_OK) != 0) {
 			snprintf(why, len, "spawn: %s is not executable here (%s)", TINY_PROGRAM,
