@@ -24,7 +24,10 @@
 # doing the same per-message work (spsc_ref -s); the bare reference (sequence number only)
 # is printed beside it for information. Both rings get the same capacity (4 MiB).
 # The floor for target 2 is the faster of the probe's two variants (one shared line, or
-# one line per direction).
+# one line per direction); both are printed. Reading the ratio: in the ring a message's way
+# to the other CPU is at least two line transfers one after the other (the producer index,
+# then the record it points to, which sits apart from the index), while the one-line
+# floor is one; the one-line-per-direction variant is the closer match to that shape.
 #
 # Usage: bench/validate_ring.sh BUILD_DIR
 # Environment: CPUS=A,B (default 0,1); CC (default cc); IPCB_ARGS extra ipcbench options

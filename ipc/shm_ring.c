@@ -186,8 +186,14 @@ static inline uint64_t rec_bytes(uint64_t len)
 	return (SHM_RING_WORD + len + SHM_RING_ALIGN - 1) & ~(uint64_t)(SHM_RING_ALIGN - 1);
 }
 
-/* Copy n bytes. Up to 64 bytes inline, as two overlapping fixed-size moves: a call into the
- * C library's memcpy costs about as much as the copy itself at this size. */
+/*
+ * Copy n bytes into the ring. Up to 64 bytes inline, as two overlapping fixed-size moves: a
+ * call into the C library's memcpy costs about as much as the copy itself at this size.
+ * Only send uses it. Measured on the development machine (AMD EPYC, KVM) with 64-byte
+ * messages: inline in send, stream +15% and ping-pong -10 ns a round trip; inline in recv as
+ * well, stream another +10% but ping-pong +70 ns a round trip (copying out of lines that
+ * have just arrived from the other CPU), so recv calls memcpy.
+ */
 static inline void copy_bytes(void *restrict d, const void *restrict s, size_t n)
 {
 	unsigned char *dp = d;
@@ -325,11 +331,10 @@ static ssize_t shm_ring_send(struct ipcb_end *e, const void *buf, size_t len)
 	if (!tx_fits(s, s->tx_tail_cache, rec) && (rc = wait_space(s, rec)) < 0)
 		return rc;
 
+	/* pos is a multiple of 64 below cap, so the payload starts before the end of the area. */
 	pos = s->tx_pos;
 	memcpy(d + pos, &word, SHM_RING_WORD);
 	pos += SHM_RING_WORD;
-	if (pos == s->cap)
-		pos = 0;
 	first = s->cap - pos;
 	if (len <= first) {
 		copy_bytes(d + pos, buf, len);
@@ -383,18 +388,16 @@ static ssize_t shm_ring_recv(struct ipcb_end *e, void *buf, size_t len)
 	pos = s->rx_pos;
 	memcpy(&word, d + pos, SHM_RING_WORD);
 	rec = rec_bytes(word);
-	if (word == 0 || rec > s->rx_head_cache - s->rx_tail)
+	if (word == 0 || word > s->cap || rec > s->rx_head_cache - s->rx_tail)
 		return -EPROTO;       /* a record the producer never wrote: shared memory trampled */
 	pos += SHM_RING_WORD;
-	if (pos == s->cap)
-		pos = 0;
 	n = word < len ? word : len;
 	first = s->cap - pos;
 	if (n <= first) {
-		copy_bytes(buf, d + pos, n);
+		memcpy(buf, d + pos, n);
 	} else {
-		copy_bytes(buf, d + pos, first);
-		copy_bytes((unsigned char *)buf + first, d, n - first);
+		memcpy(buf, d + pos, first);
+		memcpy((unsigned char *)buf + first, d, n - first);
 	}
 	s->rx_pos += rec;
 	if (s->rx_pos >= s->cap)
