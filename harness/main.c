@@ -28,6 +28,7 @@
 #include "plot.h"
 #include "report.h"
 #include "runner.h"
+#include "rundir.h"
 #include "stress.h"
 #include "topo.h"
 
@@ -150,37 +151,10 @@ static int cmd_topo(const struct ipcb_config *cfg, const struct ipcb_topo *topo)
 	return 0;
 }
 
-/* mkdir -p for the results root. */
-static int make_dirs(const char *path)
-{
-	char buf[4096];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, 0777) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0777) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static int cmd_run(struct ipcb_config *cfg, const struct ipcb_topo *topo, int argc, char **argv)
 {
-	static char run_dir[4200], run_id[64], cmdline[4096];
+	static struct ipcb_rundir rd;
 	struct ipcb_case *cases;
-	struct ipcb_clock_cal cal;
-	struct ipcb_run_meta meta;
-	struct timespec now;
-	struct tm tm;
-	size_t off = 0;
 	int n, rc;
 
 	n = ipcb_plan_build(cfg, &cases);
@@ -202,73 +176,28 @@ static int cmd_run(struct ipcb_config *cfg, const struct ipcb_topo *topo, int ar
 		fprintf(stderr, "ipcbench: WARNING: this is a Debug build: its numbers are not "
 			"representative\n");
 
-	ipcb_clock_calibrate(&cal);
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	snprintf(run_id, sizeof(run_id), "%04d%02d%02d-%02d%02d%02d-%d", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)getpid());
-	snprintf(run_dir, sizeof(run_dir), "%s/%s", cfg->out, run_id);
-	rc = make_dirs(run_dir);
-	if (rc < 0) {
-		fprintf(stderr, "ipcbench: --out %s: cannot create %s: %s\n", cfg->out, run_dir,
-			strerror(-rc));
+	if (ipcb_rundir_begin(&rd, cfg, topo, argc, argv) < 0) {
 		free(cases);
 		return 2;
 	}
-	for (int i = 0; i < argc && off < sizeof(cmdline) - 2; i++)
-		off += (size_t)snprintf(cmdline + off, sizeof(cmdline) - off, "%s%s", i ? " " : "",
-					argv[i]);
-
-	memset(&meta, 0, sizeof(meta));
-	meta.run_id = run_id;
-	meta.out_dir = run_dir;
-	meta.argv_joined = cmdline;
-	meta.version = IPCB_VERSION;
-	meta.git_commit = IPCB_GIT_COMMIT;
-	meta.build_type = IPCB_BUILD_TYPE;
-	meta.compiler = IPCB_COMPILER;
-	meta.cflags = IPCB_CFLAGS;
-	meta.sanitizer = sanitizer_name() != NULL;
-	meta.clock = IPCB_CLOCK_NAME;
-	meta.clock_cost_ns = cal.cost_ns;
-	meta.clock_resolution_ns = cal.resolution_ns;
-	meta.topo = topo;
-	meta.cores_note = cfg->cores_note;
-	meta.placement = cfg->placement;
-	meta.mode = cfg->thread_mode ? "thread" : "process";
-	static char cpulist[2048];
-	ipcb_cpulist_format(cfg->cpu_list, cfg->n_cpus, cpulist, sizeof(cpulist));
-	meta.cpus = cfg->unpinned ? "unpinned" : cpulist;
-	meta.start_unix_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-
 	int nrun = 0;
 	for (int i = 0; i < n; i++)
 		nrun += !cases[i].skip[0];
 	fprintf(stderr, "ipcbench: run %s: %d cases (%d to run) x %d repetitions, %s mode, "
-		"CPUs %s (%s), clock %s (%.0f ns a read)\n", run_id, n, nrun, cfg->reps,
+		"CPUs %s (%s), clock %s (%.0f ns a read)\n", rd.run_id, n, nrun, cfg->reps,
 		cfg->thread_mode ? "thread" : "process", cfg->explicit_cpus ? cfg->cpus : "",
-		cfg->placement, IPCB_CLOCK_NAME, cal.cost_ns);
-	if (!cfg->explicit_cpus) {
-		char buf[512];
-		ipcb_cpulist_format(cfg->cpu_list, cfg->n_cpus, buf, sizeof(buf));
-		fprintf(stderr, "ipcbench: CPUs in worker order: %s\n", buf);
-	}
+		cfg->placement, IPCB_CLOCK_NAME, rd.cal.cost_ns);
+	if (!cfg->explicit_cpus)
+		fprintf(stderr, "ipcbench: CPUs in worker order: %s\n", rd.cpus);
 
-	rc = ipcb_run(cfg, topo, cases, n, run_dir, &meta);
+	rc = ipcb_run(cfg, topo, cases, n, rd.dir, &rd.meta);
 	free(cases);
+	ipcb_rundir_link_latest(&rd, cfg);
 
-	/* results/latest -> this run (best effort, replaced atomically) */
-	char link_tmp[4300], link_path[4300];
-	snprintf(link_tmp, sizeof(link_tmp), "%s/.latest.%d", cfg->out, (int)getpid());
-	snprintf(link_path, sizeof(link_path), "%s/latest", cfg->out);
-	(void)unlink(link_tmp);
-	if (symlink(run_id, link_tmp) == 0 && rename(link_tmp, link_path) < 0)
-		(void)unlink(link_tmp);
-
-	if (!cfg->no_plots && !meta.partial) {
+	if (!cfg->no_plots && !rd.meta.partial) {
 		char err[512];
 		const char *src = getenv("IPCBENCH_PLOTS_DIR");
-		int prc = ipcb_plot_run(run_dir, src ? src : IPCB_PLOTS_DIR, err, sizeof(err));
+		int prc = ipcb_plot_run(rd.dir, src ? src : IPCB_PLOTS_DIR, err, sizeof(err));
 		if (prc < 0)
 			fprintf(stderr, "ipcbench: %s\n", err);
 	}

@@ -65,6 +65,7 @@
 #include "clock.h"
 #include "plan.h"
 #include "sink.h"
+#include "rundir.h"
 #include "stress.h"
 #include "topo.h"
 
@@ -341,27 +342,6 @@ static void emit_verdict(struct sinks *sk, struct ipcb_row *row, const char *why
 	emit(sk, row);
 }
 
-static int make_dirs(const char *path)
-{
-	char buf[4096];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, 0777) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0777) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static int is_queue_case(const struct ipcb_case *c)
 {
 	return !strcmp(c->pat->name, "stream") || !strcmp(c->pat->name, "prodcons");
@@ -454,19 +434,17 @@ static void progress(const struct stress *s, uint64_t t0, double total_s, uint64
 
 int ipcb_stress_cmd(struct ipcb_config *cfg, const struct ipcb_topo *topo, int argc, char **argv)
 {
-	static char run_dir[4200], run_id[64], cmdline[4096], cpulist[2048];
+	static struct ipcb_rundir rd;
 	static struct stress s;
 	struct ipcb_watch_hook hook = { HOOK_EVERY_NS, watch, &s };
 	struct ipcb_case *cases = NULL;
-	struct ipcb_clock_cal cal;
-	struct ipcb_run_meta meta;
+	struct ipcb_run_meta *meta = &rd.meta;
+	const char *run_dir = rd.dir, *run_id = rd.run_id;
 	struct sinks sk = { { 0 }, 0 };
 	struct ipcb_fault saved = ipcb_test_fault;
 	struct timespec now;
-	struct tm tm;
 	_Atomic uint64_t *stalled = NULL;
 	int *order = NULL, *runs = NULL, nrun = 0, n, rc, status = 0, nsinks = 0;
-	size_t off = 0;
 
 	memset(&s, 0, sizeof(s));
 	s.cfg = cfg;
@@ -524,42 +502,10 @@ int ipcb_stress_cmd(struct ipcb_config *cfg, const struct ipcb_topo *topo, int a
 		return 1;
 	}
 
-	ipcb_clock_calibrate(&cal);
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	snprintf(run_id, sizeof(run_id), "%04d%02d%02d-%02d%02d%02d-%d", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)getpid());
-	snprintf(run_dir, sizeof(run_dir), "%s/%s", cfg->out, run_id);
-	rc = make_dirs(run_dir);
-	if (rc < 0) {
-		fprintf(stderr, "ipcbench: --out %s: cannot create %s: %s\n", cfg->out, run_dir,
-			strerror(-rc));
+	if (ipcb_rundir_begin(&rd, cfg, topo, argc, argv) < 0) {
 		status = 2;
 		goto out;
 	}
-	for (int i = 0; i < argc && off < sizeof(cmdline) - 2; i++)
-		off += (size_t)snprintf(cmdline + off, sizeof(cmdline) - off, "%s%s", i ? " " : "",
-					argv[i]);
-	memset(&meta, 0, sizeof(meta));
-	meta.run_id = run_id;
-	meta.out_dir = run_dir;
-	meta.argv_joined = cmdline;
-	meta.version = IPCB_VERSION;
-	meta.git_commit = IPCB_GIT_COMMIT;
-	meta.build_type = IPCB_BUILD_TYPE;
-	meta.compiler = IPCB_COMPILER;
-	meta.cflags = IPCB_CFLAGS;
-	meta.sanitizer = IPCB_SANITIZER[0] != 0;
-	meta.clock = IPCB_CLOCK_NAME;
-	meta.clock_cost_ns = cal.cost_ns;
-	meta.clock_resolution_ns = cal.resolution_ns;
-	meta.topo = topo;
-	meta.cores_note = cfg->cores_note;
-	meta.placement = cfg->placement;
-	meta.mode = cfg->thread_mode ? "thread" : "process";
-	ipcb_cpulist_format(cfg->cpu_list, cfg->n_cpus, cpulist, sizeof(cpulist));
-	meta.cpus = cfg->unpinned ? "unpinned" : cpulist;
-	meta.start_unix_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 
 	for (int i = 0; ipcb_sinks[i]; i++) {
 		rc = ipcb_sinks[i]->open(&sk.st[i], run_dir, run_id);
@@ -893,20 +839,20 @@ int ipcb_stress_cmd(struct ipcb_config *cfg, const struct ipcb_topo *topo, int a
 		printf("stress: FAILED: %s\n", why);
 
 	if (ipcb_interrupted)
-		meta.partial = 1;
-	meta.cases_ok = bad ? 0 : s.nmech;
-	meta.cases_failed = 0;
+		meta->partial = 1;
+	meta->cases_ok = bad ? 0 : s.nmech;
+	meta->cases_failed = 0;
 	for (int i = 0; i < s.nmech; i++)
-		meta.cases_failed += (s.mech[i].reps_failed + s.mech[i].integrity) > 0;
-	meta.cases_skipped = skipped;
+		meta->cases_failed += (s.mech[i].reps_failed + s.mech[i].integrity) > 0;
+	meta->cases_skipped = skipped;
 	clock_gettime(CLOCK_REALTIME, &now);
-	meta.end_unix_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	meta->end_unix_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 	for (int i = 0; i < nsinks; i++) {
 		if (sk.err) {
 			ipcb_sinks[i]->abort(sk.st[i]);
 			continue;
 		}
-		rc = ipcb_sinks[i]->close(sk.st[i], &meta);
+		rc = ipcb_sinks[i]->close(sk.st[i], meta);
 		if (rc < 0) {
 			fprintf(stderr, "ipcbench: cannot write the %s results in %s: %s (errno %d)\n",
 				ipcb_sinks[i]->name, run_dir, strerror(-rc), -rc);
@@ -921,13 +867,7 @@ int ipcb_stress_cmd(struct ipcb_config *cfg, const struct ipcb_topo *topo, int a
 	printf("results in %s\n", run_dir);
 	fflush(stdout);
 
-	/* results/latest -> this run (best effort, replaced atomically) */
-	char link_tmp[4300], link_path[4300];
-	snprintf(link_tmp, sizeof(link_tmp), "%s/.latest.%d", cfg->out, (int)getpid());
-	snprintf(link_path, sizeof(link_path), "%s/latest", cfg->out);
-	(void)unlink(link_tmp);
-	if (symlink(run_id, link_tmp) == 0 && rename(link_tmp, link_path) < 0)
-		(void)unlink(link_tmp);
+	ipcb_rundir_link_latest(&rd, cfg);
 
 	status = ipcb_interrupted ? 128 + ipcb_interrupted : bad || ipcb_fatal_hang ? 1 : 0;
 out:
