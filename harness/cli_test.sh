@@ -145,6 +145,15 @@ if [ "$(nproc)" -ge 2 ]; then
   check "[ $rc -eq 2 ] && grep -q 'CPU 1 does not exist or is not allowed' '$work/e' && [ ! -e '$out/ts' ]" "taskset-excluded CPU refused: $(cat "$work/e")"
 fi
 
+# ---- --placement classes: one case per CPU relation present (here: same PU, and more) ----
+"$bin" run pingpong --mech pipe --sizes 64 --placement classes $q >/dev/null 2>"$work/e"; rc=$?
+csv=$(ls -t "$out"/2*/results.csv | head -1)
+check "[ $rc -eq 0 ] && grep -q ',0;0,0;0,classes,.*class=same-pu.*,median,rtt_p50_ns,' '$csv'" "classes: a same-PU row"
+if [ "$(nproc)" -ge 2 ]; then
+  n=$(grep ',median,rtt_p50_ns,' "$csv" | grep -c 'class=')
+  check "[ $n -ge 2 ]" "classes: at least two relations on a machine with 2+ CPUs, got $n"
+fi
+
 # ---- --cores 8 on a smaller machine: clamped, or oversubscribed when asked ----
 ncpu=$(nproc)
 if [ "$ncpu" -lt 8 ]; then

@@ -30,8 +30,9 @@ const struct ipcb_opt ipcb_opts[] = {
 	  "is clamped unless --oversubscribe)"),
 	OPT("cpus", IPCB_OPT_STRING, OFF(cpus), 0, 0, NULL, "LIST",
 	  "explicit CPUs in worker order, e.g. 0,1 or 0,0 (two workers sharing CPU 0) or 0-3"),
-	OPT("placement", IPCB_OPT_STRING, OFF(placement), 0, 0, "compact|scatter", "POLICY",
-	  "how CPUs are chosen for workers (default compact)"),
+	OPT("placement", IPCB_OPT_STRING, OFF(placement), 0, 0, "compact|scatter|classes", "POLICY",
+	  "how CPUs are chosen for workers (default compact); classes: every two-worker case "
+	  "once per relation of two CPUs present here (same PU, SMT, L2, L3, package, NUMA node)"),
 	OPT("oversubscribe", IPCB_OPT_FLAG, OFF(oversubscribe), 0, 0, NULL, NULL,
 	  "allow more workers than CPUs (CPUs are reused round-robin)"),
 	OPT("unpinned", IPCB_OPT_FLAG, OFF(unpinned), 0, 0, NULL, NULL,

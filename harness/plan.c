@@ -224,7 +224,11 @@ int ipcb_config_resolve(struct ipcb_config *cfg, const struct ipcb_topo *topo, c
 		return 0;
 	}
 
-	const struct ipcb_placement *pl = ipcb_placement_find(cfg->placement);
+	/* "classes": two-worker cases run once per CPU relation (ipcb_plan_build); the rest
+	 * use the compact order. */
+	cfg->classes = strcmp(cfg->placement, "classes") == 0;
+	const struct ipcb_placement *pl = ipcb_placement_find(cfg->classes ? "compact"
+									   : cfg->placement);
 	if (!pl) {
 		snprintf(err, errlen, "ipcbench: --placement: unknown policy '%s'", cfg->placement);
 		return -EINVAL;
@@ -345,6 +349,47 @@ static int plan_sync(const struct ipcb_config *cfg, const struct ipcb_pattern *p
 	return 0;
 }
 
+/*
+ * --placement classes: every runnable two-worker case becomes one case per relation of two
+ * CPUs present on this machine (same PU, SMT siblings, same L2, same L3, same package,
+ * other NUMA node, other package), each on a representative pair, labelled and with
+ * class=<relation> in its params. Cases of other sizes keep their compact CPUs.
+ */
+static int expand_classes(const struct ipcb_config *cfg, struct ipcb_case **vp, int n)
+{
+	int pairs[IPCB_NREL][2], k, m = 0;
+	enum ipcb_relation rels[IPCB_NREL];
+	struct ipcb_case *v = *vp, *nv;
+
+	k = ipcb_topo_class_pairs(cfg->topo, pairs, rels);
+	nv = malloc((size_t)(n * (k > 0 ? k : 1)) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		if (v[i].skip[0] || v[i].nworkers != 2 || v[i].cpus_fixed || k == 0) {
+			nv[m++] = v[i];
+			continue;
+		}
+		for (int j = 0; j < k; j++) {
+			struct ipcb_case *c = &nv[m++];
+			size_t l;
+			*c = v[i];
+			c->cpus[0] = pairs[j][0];
+			c->cpus[1] = pairs[j][1];
+			c->cpus_fixed = 1;
+			l = strlen(c->label);
+			snprintf(c->label + l, sizeof(c->label) - l, " [%s]",
+				 ipcb_relation_name(rels[j]));
+			l = strlen(c->params);
+			snprintf(c->params + l, sizeof(c->params) - l, "%sclass=%s", l ? ";" : "",
+				 ipcb_relation_name(rels[j]));
+		}
+	}
+	free(v);
+	*vp = nv;
+	return m;
+}
+
 int ipcb_plan_build(const struct ipcb_config *cfg, struct ipcb_case **out)
 {
 	int cap = 64, n = 0;
@@ -442,6 +487,14 @@ int ipcb_plan_build(const struct ipcb_config *cfg, struct ipcb_case **out)
 				n++;
 			}
 		}
+	}
+	if (cfg->classes && !cfg->unpinned) {
+		int m = expand_classes(cfg, &v, n);
+		if (m < 0) {
+			free(v);
+			return m;
+		}
+		n = m;
 	}
 	*out = v;
 	return n;

@@ -65,6 +65,7 @@ struct ipcb_config {
 	int n_cpus;             /* the CPUs cases draw from, in placement order */
 	int cpu_list[IPCB_MAX_WORKERS];
 	int explicit_cpus;      /* 1 when --cpus gave the list */
+	int classes;            /* --placement classes: two-worker cases once per CPU relation */
 	int budget;             /* most workers a case may start */
 	int thread_mode;
 	int verify_full;

@@ -627,3 +627,27 @@ void ipcb_cpulist_format(const int *cpus, int n, char *buf, size_t len)
 		off += (size_t)k;
 	}
 }
+
+int ipcb_topo_class_pairs(const struct ipcb_topo *t, int pairs[][2], enum ipcb_relation *rels)
+{
+	int found[IPCB_NREL] = { 0 }, n = 0;
+
+	if (t->npus < 1)
+		return 0;
+	/* The relation to PU 0 of every PU, in logical order: the nearest of each class first. */
+	for (int i = 0; i < t->npus; i++) {
+		enum ipcb_relation r = ipcb_topo_relation(t, t->logical[0], t->logical[i]);
+		if (r >= 0 && r < IPCB_NREL && !found[r]) {
+			found[r] = 1;
+			pairs[r][0] = t->logical[0];
+			pairs[r][1] = t->logical[i];
+		}
+	}
+	for (int r = 0; r < IPCB_NREL; r++)
+		if (found[r]) {
+			pairs[n][0] = pairs[r][0];
+			pairs[n][1] = pairs[r][1];
+			rels[n++] = (enum ipcb_relation)r;
+		}
+	return n;
+}

@@ -52,6 +52,13 @@ enum ipcb_relation {
 };
 enum ipcb_relation ipcb_topo_relation(const struct ipcb_topo *t, int cpu_a, int cpu_b);
 const char *ipcb_relation_name(enum ipcb_relation r);
+#define IPCB_NREL (IPCB_REL_OTHER_PACKAGE + 1)
+
+/* One representative pair of allowed PUs per relation present on the machine, nearest
+ * first: pairs[k] = { a, b } with relation rels[k]. The first PU in logical order is
+ * paired with the nearest PU of each relation (same PU: itself), so every class is
+ * measured from the same CPU. Returns the number of classes (<= IPCB_NREL). */
+int ipcb_topo_class_pairs(const struct ipcb_topo *t, int pairs[][2], enum ipcb_relation *rels);
 
 /* Bind the calling process (thread == 0) or thread (thread == 1) to one PU (OS index).
  * Returns 0 or -errno; on failure writes "cpuset 0x..., flags ...: <strerror>" into err. */

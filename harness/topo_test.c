@@ -368,8 +368,43 @@ static void test_machine(void)
 	ipcb_topo_free(t);
 }
 
+/* --placement classes on a 2-package NUMA machine: one pair per relation, nearest first,
+ * each pair really of its class, all measured from the same first CPU. */
+static void test_class_pairs(void)
+{
+	/* two L3s per NUMA node: same node, other L3 is "package" (same package, same node) */
+	static const enum ipcb_relation want[] = { IPCB_REL_SAME_PU, IPCB_REL_SMT, IPCB_REL_L3,
+						   IPCB_REL_PACKAGE, IPCB_REL_NUMA,
+						   IPCB_REL_OTHER_PACKAGE };
+	struct ipcb_topo *t = load(BIG);
+	int pairs[IPCB_NREL][2], n;
+	enum ipcb_relation rels[IPCB_NREL];
+
+	if (!t)
+		return;
+	n = ipcb_topo_class_pairs(t, pairs, rels);
+	CHECKF(n == (int)(sizeof(want) / sizeof(want[0])), "%d classes on " BIG, n);
+	for (int k = 0; k < n && k < (int)(sizeof(want) / sizeof(want[0])); k++) {
+		CHECKF(rels[k] == want[k], "class %d is %s, want %s", k, ipcb_relation_name(rels[k]),
+		       ipcb_relation_name(want[k]));
+		CHECK(ipcb_topo_relation(t, pairs[k][0], pairs[k][1]) == rels[k]);
+		CHECK(pairs[k][0] == pairs[0][0]);
+	}
+	ipcb_topo_free(t);
+
+	/* one package, one L3, two cores of one PU each: same PU and same L3 only */
+	t = load("pack:1 l3:1 core:2 pu:1");
+	if (!t)
+		return;
+	n = ipcb_topo_class_pairs(t, pairs, rels);
+	CHECK(n == 2 && rels[0] == IPCB_REL_SAME_PU && pairs[0][0] == pairs[0][1]);
+	CHECK(n == 2 && rels[1] == IPCB_REL_L3 && pairs[1][0] != pairs[1][1]);
+	ipcb_topo_free(t);
+}
+
 int main(void)
 {
+	test_class_pairs();
 	test_big_counts();
 	test_big_relations();
 	test_big_placement();
