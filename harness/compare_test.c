@@ -132,35 +132,7 @@ static char *tmpdir(void)
 	return d ? strdup(d) : NULL;
 }
 
-static void remove_tree(const char *dir)
-{
-	char path[1024];
-	struct dirent *e;
-	DIR *d;
-
-	if (getenv("IPCB_KEEP")) {
-		printf("kept %s\n", dir);
-		return;
-	}
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (e->d_type == DT_DIR)
-			remove_tree(path);
-		else
-			(void)unlink(path);
-	}
-	closedir(d);
-	(void)rmdir(dir);
-}
-
-static const char header[] =
-	"run_id,bench,mech,impl,mode,workers,cpus,cpus_seen,placement,mem,size_bytes,params,rep,"
-	"metric,unit,value,ci_low,ci_high,samples,ops_per_sample,status,reason\n";
+static const char header[] = IPCB_TEST_CSV_HEADER;
 
 /* One case: n repetition rows of metric with values base * f[i], then its median row with
  * status median_status. */
@@ -303,7 +275,7 @@ static int make_pair(struct pair *p, const struct spec *s)
 static void free_pair(struct pair *p)
 {
 	if (p->root)
-		remove_tree(p->root);
+		ipcb_test_rmtree(p->root);
 	free(p->root);
 }
 
@@ -630,7 +602,7 @@ static void test_match_and_labels(void)
 	CHECKF(!strcmp(ra.c[2].label, "shm-ring 64 B"), "%s", ra.c[2].label);
 	ipcb_results_free(&ra);
 	ipcb_results_free(&rb);
-	remove_tree(root);
+	ipcb_test_rmtree(root);
 	free(root);
 }
 
@@ -666,7 +638,7 @@ static void test_no_match_across_sweep(void)
 	CHECK(ma[0] == 0 && ma[1] == -1 && mb[1] == -1);
 	ipcb_results_free(&ra);
 	ipcb_results_free(&rb);
-	remove_tree(root);
+	ipcb_test_rmtree(root);
 	free(root);
 }
 

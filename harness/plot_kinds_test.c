@@ -31,35 +31,7 @@
 static const char *plots_src = IPCB_PLOTS_DIR;
 static int have_gnuplot = 1;
 
-static void remove_tree(const char *dir)
-{
-	char path[1024];
-	struct dirent *e;
-	DIR *d;
-
-	if (getenv("IPCB_KEEP")) {
-		printf("kept %s\n", dir);
-		return;
-	}
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (e->d_type == DT_DIR)
-			remove_tree(path);
-		else
-			(void)unlink(path);
-	}
-	closedir(d);
-	(void)rmdir(dir);
-}
-
-static const char header[] =
-	"run_id,bench,mech,impl,mode,workers,cpus,cpus_seen,placement,mem,size_bytes,params,rep,"
-	"metric,unit,value,ci_low,ci_high,samples,ops_per_sample,status,reason\n";
+static const char header[] = IPCB_TEST_CSV_HEADER;
 
 static void med(FILE *f, const char *bench, const char *mech, const char *mode, int workers,
 		const char *cpus, unsigned size, const char *params, const char *metric,
@@ -272,7 +244,7 @@ static void test_one_run(void)
 	check_images(plots, "c2c-c2c_heatmap");
 	check_images(plots, "pingpong-latency_size");
 	CHECK(fsize(plots, "pingpong-throughput_size.png") < 0);   /* no rows: no figure */
-	remove_tree(dir);
+	ipcb_test_rmtree(dir);
 }
 
 static void test_overlay(void)
@@ -307,7 +279,7 @@ static void test_overlay(void)
 	check_images(out, "pingpong-latency_size");
 	check_images(out, "spawn-spawn_bars");
 	CHECK(ipcb_plot_overlay(dirs, labels, 0, out, plots_src, err, sizeof(err)) == -EINVAL);
-	remove_tree(root);
+	ipcb_test_rmtree(root);
 }
 
 int main(int argc, char **argv)

@@ -39,32 +39,6 @@ static char *make_run_dir(void)
 	return d ? strdup(d) : NULL;
 }
 
-static void remove_tree(const char *dir)
-{
-	char path[1024];
-	struct dirent *e;
-	DIR *d;
-
-	if (getenv("IPCB_KEEP")) {
-		printf("kept %s\n", dir);
-		return;
-	}
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (e->d_type == DT_DIR)
-			remove_tree(path);
-		else
-			(void)unlink(path);
-	}
-	closedir(d);
-	(void)rmdir(dir);
-}
-
 static void put_header(FILE *f)
 {
 	static const char *const names[] = {
@@ -275,7 +249,7 @@ static void test_plot(void)
 	CHECK(file_size(dir, "stream-latency_size.png") < 0);
 	CHECK(file_size(dir, "pingpong-throughput_size.png") < 0);
 out:
-	remove_tree(dir);
+	ipcb_test_rmtree(dir);
 	free(dir);
 }
 
@@ -299,7 +273,7 @@ static void test_kind_without_data(void)
 		CHECK(file_size(dir, "pingpong-latency_size.png") > 1000);
 		CHECK(file_size(dir, "stream-throughput_size.png") < 0);
 	}
-	remove_tree(dir);
+	ipcb_test_rmtree(dir);
 	free(dir);
 }
 
@@ -352,7 +326,7 @@ static void test_labels(void)
 	/* no p99 anywhere: the script leaves the dashed lines out instead of failing */
 	CHECK(ret < 0 || file_size(dir, "pingpong-latency_size.png") > 1000);
 out:
-	remove_tree(dir);
+	ipcb_test_rmtree(dir);
 	free(dir);
 }
 
@@ -378,9 +352,9 @@ static void test_no_gnuplot(void)
 	check_data_files(dir, 1);      /* the data is there for later */
 out:
 	if (dir)
-		remove_tree(dir);
+		ipcb_test_rmtree(dir);
 	if (empty)
-		remove_tree(empty);
+		ipcb_test_rmtree(empty);
 	free(dir);
 	free(empty);
 	free(saved);
@@ -429,7 +403,7 @@ static void test_bad_input(void)
 	ret = ipcb_plot_run(dir, "/nonexistent/plots", err, sizeof(err));
 	CHECKF(ret == -ENOENT && (strstr(err, "latency_size.gp") || strstr(err, "gnuplot not found")),
 	       "%d %s", ret, err);
-	remove_tree(dir);
+	ipcb_test_rmtree(dir);
 	free(dir);
 }
 

@@ -33,35 +33,7 @@
 
 static const char *plots_src = IPCB_PLOTS_DIR;
 
-static void remove_tree(const char *dir)
-{
-	char path[1024];
-	struct dirent *e;
-	DIR *d;
-
-	if (getenv("IPCB_KEEP")) {
-		printf("kept %s\n", dir);
-		return;
-	}
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (e->d_type == DT_DIR)
-			remove_tree(path);
-		else
-			(void)unlink(path);
-	}
-	closedir(d);
-	(void)rmdir(dir);
-}
-
-static const char header[] =
-	"run_id,bench,mech,impl,mode,workers,cpus,cpus_seen,placement,mem,size_bytes,params,rep,"
-	"metric,unit,value,ci_low,ci_high,samples,ops_per_sample,status,reason\n";
+static const char header[] = IPCB_TEST_CSV_HEADER;
 
 /* A run: pingpong pipe and shm-ring at 64 and 4096 B (5 repetitions and the median of
  * rtt_p50_ns and rtt_p99_ns), fifo FAILED; times scaled by scale. */
@@ -357,6 +329,6 @@ int main(int argc, char **argv)
 	test_compare_runs(root);
 	test_no_gnuplot(root);
 	test_bad_input(root);
-	remove_tree(root);
+	ipcb_test_rmtree(root);
 	return TEST_END();
 }

@@ -27,32 +27,6 @@
 #include "sink.h"
 #include "testutil.h"
 
-static void remove_tree(const char *dir)
-{
-	char path[1024];
-	struct dirent *e;
-	DIR *d;
-
-	if (getenv("IPCB_KEEP")) {
-		printf("kept %s\n", dir);
-		return;
-	}
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (e->d_type == DT_DIR)
-			remove_tree(path);
-		else
-			(void)unlink(path);
-	}
-	closedir(d);
-	(void)rmdir(dir);
-}
-
 static const double jit[10] = { 1.000, 1.003, 0.997, 1.001, 0.999, 1.004, 0.996, 1.002,
 				0.998, 1.0005 };
 
@@ -306,6 +280,6 @@ int main(void)
 	CHECK(write_run(new_, "new", 1.1) == 0);
 	test_json(base);
 	test_compare_py(base, new_);
-	remove_tree(root);
+	ipcb_test_rmtree(root);
 	return TEST_END();
 }
