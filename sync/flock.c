@@ -115,64 +115,34 @@ static inline int rec_lock(struct ipcb_sync_ctx *x, int cmd, short type)
 	return 0;
 }
 
-static inline int ofd_lock(struct ipcb_sync_ctx *x)
+/* Take or drop the record lock with one of the two command families (OFD or classic POSIX);
+ * the TSan token makes the kernel's ordering visible to ThreadSanitizer in thread mode. */
+static inline int rec_acquire(struct ipcb_sync_ctx *x, int cmd)
 {
 	struct flock_state *s = x->st;
-	int rc = rec_lock(x, F_OFD_SETLKW, F_WRLCK);
+	int rc = rec_lock(x, cmd, F_WRLCK);
 
 	if (rc == 0)
 		IPCB_TSAN_ACQUIRE(&s->tsan_token);
 	return rc;
 }
 
-static inline void ofd_unlock(struct ipcb_sync_ctx *x)
+static inline void rec_release(struct ipcb_sync_ctx *x, int cmd)
 {
 	struct flock_state *s = x->st;
 
 	IPCB_TSAN_RELEASE(&s->tsan_token);
-	(void)rec_lock(x, F_OFD_SETLK, F_UNLCK);
+	(void)rec_lock(x, cmd, F_UNLCK);
 }
 
-static int ofd_trylock(struct ipcb_sync_ctx *x)
-{
-	struct flock_state *s = x->st;
-	int rc = rec_lock(x, F_OFD_SETLK, F_WRLCK);
-
-	if (rc == 0)
-		IPCB_TSAN_ACQUIRE(&s->tsan_token);
-	return rc;
-}
-
+static inline int ofd_lock(struct ipcb_sync_ctx *x) { return rec_acquire(x, F_OFD_SETLKW); }
+static inline void ofd_unlock(struct ipcb_sync_ctx *x) { rec_release(x, F_OFD_SETLK); }
+static int ofd_trylock(struct ipcb_sync_ctx *x) { return rec_acquire(x, F_OFD_SETLK); }
 IPCB_SYNC_RUN_LOCKED(ofd, ofd_lock, ofd_unlock)
 
-static inline int posixrec_lock(struct ipcb_sync_ctx *x)
-{
-	struct flock_state *s = x->st;
-	int rc = rec_lock(x, F_SETLKW, F_WRLCK);
-
-	if (rc == 0)
-		IPCB_TSAN_ACQUIRE(&s->tsan_token);
-	return rc;
-}
-
-static inline void posixrec_unlock(struct ipcb_sync_ctx *x)
-{
-	struct flock_state *s = x->st;
-
-	IPCB_TSAN_RELEASE(&s->tsan_token);
-	(void)rec_lock(x, F_SETLK, F_UNLCK);
-}
-
-static int posixrec_trylock(struct ipcb_sync_ctx *x)
-{
-	struct flock_state *s = x->st;
-	int rc = rec_lock(x, F_SETLK, F_WRLCK);
-
-	if (rc == 0)
-		IPCB_TSAN_ACQUIRE(&s->tsan_token);
-	return rc;
-}
-
+static inline int posixrec_lock(struct ipcb_sync_ctx *x) { return rec_acquire(x, F_SETLKW); }
+static inline void posixrec_unlock(struct ipcb_sync_ctx *x) { rec_release(x, F_SETLK); }
+static int posixrec_trylock(struct ipcb_sync_ctx *x) { return rec_acquire(x, F_SETLK); }
 IPCB_SYNC_RUN_LOCKED(posixrec, posixrec_lock, posixrec_unlock)
 
 const struct ipcb_sync ipcb_sync_flock = {
