@@ -10,25 +10,6 @@
 #include "rundir.h"
 #include "topo.h"
 
-#ifndef IPCB_VERSION
-#define IPCB_VERSION "0.0.0"
-#endif
-#ifndef IPCB_GIT_COMMIT
-#define IPCB_GIT_COMMIT "unknown"
-#endif
-#ifndef IPCB_BUILD_TYPE
-#define IPCB_BUILD_TYPE "unknown"
-#endif
-#ifndef IPCB_COMPILER
-#define IPCB_COMPILER "unknown"
-#endif
-#ifndef IPCB_CFLAGS
-#define IPCB_CFLAGS ""
-#endif
-#ifndef IPCB_SANITIZER
-#define IPCB_SANITIZER ""
-#endif
-
 int ipcb_mkdirs(const char *path)
 {
 	char buf[4096];

@@ -12,6 +12,27 @@
 #include "run.h"
 #include "sink.h"
 
+/* Build facts, defined by CMake for every target; these fallbacks only keep a file that is
+ * compiled by hand building. */
+#ifndef IPCB_VERSION
+#define IPCB_VERSION "0.0.0"
+#endif
+#ifndef IPCB_GIT_COMMIT
+#define IPCB_GIT_COMMIT "unknown"
+#endif
+#ifndef IPCB_BUILD_TYPE
+#define IPCB_BUILD_TYPE "unknown"
+#endif
+#ifndef IPCB_COMPILER
+#define IPCB_COMPILER "unknown"
+#endif
+#ifndef IPCB_CFLAGS
+#define IPCB_CFLAGS ""
+#endif
+#ifndef IPCB_SANITIZER
+#define IPCB_SANITIZER ""
+#endif
+
 struct ipcb_rundir {
 	char run_id[64];
 	char dir[4200];

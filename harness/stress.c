@@ -69,25 +69,6 @@
 #include "stress.h"
 #include "topo.h"
 
-#ifndef IPCB_VERSION
-#define IPCB_VERSION "0.0.0"
-#endif
-#ifndef IPCB_GIT_COMMIT
-#define IPCB_GIT_COMMIT "unknown"
-#endif
-#ifndef IPCB_BUILD_TYPE
-#define IPCB_BUILD_TYPE "unknown"
-#endif
-#ifndef IPCB_COMPILER
-#define IPCB_COMPILER "unknown"
-#endif
-#ifndef IPCB_CFLAGS
-#define IPCB_CFLAGS ""
-#endif
-#ifndef IPCB_SANITIZER
-#define IPCB_SANITIZER ""
-#endif
-
 #define CASE_WARMUP_S 0.01
 #define CASE_DURATION_S 0.03
 #define HOOK_EVERY_NS 2000000u
