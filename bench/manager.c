@@ -74,32 +74,8 @@ static struct manager_settings {
 
 static int parse_clients(const char *s, int *out, char *err, size_t errlen)
 {
-	int n = 0;
-	const char *p = s;
-
-	for (;;) {
-		char *end;
-		long v = strtol(p, &end, 10);
-		if (end == p || (*end && *end != ',')) {
-			snprintf(err, errlen, "ipcbench: --manager-clients: '%s' is not a list of "
-				 "client counts (e.g. 1,2,4,8)", s);
-			return -EINVAL;
-		}
-		if (v < 1 || v > IPCB_MAX_WORKERS - 1) {
-			snprintf(err, errlen, "ipcbench: --manager-clients: %ld is out of range "
-				 "(1 .. %d)", v, IPCB_MAX_WORKERS - 1);
-			return -EINVAL;
-		}
-		if (n == MAX_CLIENT_COUNTS) {
-			snprintf(err, errlen, "ipcbench: --manager-clients: more than %d counts",
-				 MAX_CLIENT_COUNTS);
-			return -EINVAL;
-		}
-		out[n++] = (int)v;
-		if (!*end)
-			return n;
-		p = end + 1;
-	}
+	return ipcb_parse_counts(s, "manager-clients", 1, IPCB_MAX_WORKERS - 1, out,
+				 MAX_CLIENT_COUNTS, err, errlen);
 }
 
 static int check_clients(const char *v, char *err, size_t errlen)

@@ -85,32 +85,8 @@ static struct pool_settings {
 /* Parse a pool-size list into out[]; count, or -EINVAL with a message. */
 static int parse_sizes(const char *s, int *out, char *err, size_t errlen)
 {
-	int n = 0;
-	const char *p = s;
-
-	for (;;) {
-		char *end;
-		long v = strtol(p, &end, 10);
-		if (end == p || (*end && *end != ',')) {
-			snprintf(err, errlen, "ipcbench: --pool-sizes: '%s' is not a list of pool sizes "
-				 "(e.g. 1,2,4,8)", s);
-			return -EINVAL;
-		}
-		if (v < 1 || v > POOL_MAX_SIZE) {
-			snprintf(err, errlen, "ipcbench: --pool-sizes: %ld is out of range (a pool has "
-				 "1 .. %d workers)", v, POOL_MAX_SIZE);
-			return -EINVAL;
-		}
-		if (n == POOL_MAX_SIZES) {
-			snprintf(err, errlen, "ipcbench: --pool-sizes: more than %d sizes",
-				 POOL_MAX_SIZES);
-			return -EINVAL;
-		}
-		out[n++] = (int)v;
-		if (!*end)
-			return n;
-		p = end + 1;
-	}
+	return ipcb_parse_counts(s, "pool-sizes", 1, POOL_MAX_SIZE, out, POOL_MAX_SIZES, err,
+				 errlen);
 }
 
 static int check_sizes(const char *v, char *err, size_t errlen)

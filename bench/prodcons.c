@@ -117,22 +117,7 @@ static const struct ipcb_opt prodcons_opts[] = {
 
 static int parse_counts(const char *s, const char *opt, int *out, char *err, size_t len)
 {
-	int n = 0;
-	const char *p = s;
-
-	for (;;) {
-		char *end;
-		long v = strtol(p, &end, 10);
-		if (end == p || v < 1 || v > MAX_SIDE || (*end != ',' && *end) || n == MAX_LIST) {
-			snprintf(err, len, "--%s '%s': expected a list of up to %d counts from 1 to %d",
-				 opt, s, MAX_LIST, MAX_SIDE);
-			return -EINVAL;
-		}
-		out[n++] = (int)v;
-		if (!*end)
-			return n;
-		p = end + 1;
-	}
+	return ipcb_parse_counts(s, opt, 1, MAX_SIDE, out, MAX_LIST, err, len);
 }
 
 /* The layout of variant v: P, C and joinable. Returns the number of variants, or -EINVAL
@@ -188,7 +173,7 @@ static int prodcons_check(const struct ipcb_config *cfg, char *err, size_t len)
 	int P, C, J;
 
 	if (layout(cfg, -1, &P, &C, &J, why, sizeof(why)) < 0) {
-		snprintf(err, len, "ipcbench: %s", why);
+		snprintf(err, len, "%s", why);
 		return -EINVAL;
 	}
 	return 0;

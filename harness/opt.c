@@ -187,6 +187,37 @@ int ipcb_parse_rate(const char *s, double *out)
 	return 0;
 }
 
+int ipcb_parse_counts(const char *s, const char *opt, int lo, int hi, int *out, int max,
+		      char *err, size_t errlen)
+{
+	const char *p = s;
+	int n = 0;
+
+	for (;;) {
+		char *end;
+		errno = 0;
+		long v = strtol(p, &end, 10);
+		if (end == p || errno || (*end && *end != ',')) {
+			snprintf(err, errlen, "ipcbench: --%s: '%s' is not a list of counts (e.g. "
+				 "1,2,4,8)", opt, s);
+			return -EINVAL;
+		}
+		if (v < lo || v > hi) {
+			snprintf(err, errlen, "ipcbench: --%s: %ld is out of range (%d .. %d)", opt, v,
+				 lo, hi);
+			return -EINVAL;
+		}
+		if (n == max) {
+			snprintf(err, errlen, "ipcbench: --%s: more than %d counts", opt, max);
+			return -EINVAL;
+		}
+		out[n++] = (int)v;
+		if (!*end)
+			return n;
+		p = end + 1;
+	}
+}
+
 static int in_choices(const char *choices, const char *v)
 {
 	size_t len = strlen(v);

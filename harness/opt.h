@@ -55,6 +55,11 @@ void ipcb_opt_help(FILE *f);
 int ipcb_parse_seconds(const char *s, double *out);
 int ipcb_parse_size(const char *s, size_t *out);    /* "64", "4K", "1M" (binary units) */
 int ipcb_parse_sizes(const char *s, size_t *out, int max, int *n);
-int ipcb_parse_rate(const char *s, double *out);    /* "500", "500/s", "10k/s", "2M/s" */
+int ipcb_parse_rate(const char *s, double *out);
+/* A list of whole counts in [lo, hi], at most max of them ("1,2,4,8"), for an option such as
+ * --pool-sizes. Returns how many, or -EINVAL after writing one line "ipcbench: --<opt>: ..."
+ * into err. */
+int ipcb_parse_counts(const char *s, const char *opt, int lo, int hi, int *out, int max,
+		      char *err, size_t errlen);    /* "500", "500/s", "10k/s", "2M/s" */
 
 #endif
