@@ -25,7 +25,10 @@ struct entry {
 	int id;
 };
 
-static struct entry entries[MAX_ENTRIES];
+static struct entry own_entries[MAX_ENTRIES];
+/* The list in use: our own, or an area another process can read after we died (see
+ * ipcb_names_use_area). */
+static struct entry *entries = own_entries;
 static unsigned counter;
 
 static struct entry *slot_free(void)
@@ -50,7 +53,9 @@ int ipcb_name_new(enum ipcb_name_kind kind, char *buf, size_t len)
 		return -ENAMETOOLONG;
 	e->kind = kind;
 	e->id = -1;
-	e->used = 1;
+	/* Last, and not moved before the name: a process reading a shared list after we were
+	 * killed must never see a used entry with half a name. */
+	__atomic_store_n(&e->used, 1, __ATOMIC_RELEASE);
 	memcpy(buf, e->name, strlen(e->name) + 1);
 	return 0;
 }
@@ -64,7 +69,7 @@ int ipcb_name_sysv(enum ipcb_name_kind kind, int id)
 	e->kind = kind;
 	e->id = id;
 	e->name[0] = 0;
-	e->used = 1;
+	__atomic_store_n(&e->used, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -113,12 +118,12 @@ int ipcb_name_remove(enum ipcb_name_kind kind, const char *name, int id)
 	return remove_object(kind, name, id);
 }
 
-int ipcb_names_cleanup(void)
+static int cleanup_list(struct entry *list, int *removed)
 {
 	int failed = 0;
 
 	for (int i = 0; i < MAX_ENTRIES; i++) {
-		struct entry *e = &entries[i];
+		struct entry *e = &list[i];
 		if (!e->used)
 			continue;
 		int rc = remove_object(e->kind, e->name, e->id);
@@ -129,8 +134,35 @@ int ipcb_names_cleanup(void)
 			continue;
 		}
 		e->used = 0;
+		if (removed)
+			++*removed;
 	}
 	return failed;
+}
+
+int ipcb_names_cleanup(void)
+{
+	return cleanup_list(entries, NULL);
+}
+
+size_t ipcb_names_area_size(void)
+{
+	return sizeof(own_entries);
+}
+
+void ipcb_names_use_area(void *area)
+{
+	memcpy(area, entries, sizeof(own_entries));
+	entries = area;
+}
+
+int ipcb_names_cleanup_area(void *area, int *failed)
+{
+	int removed = 0, f = cleanup_list(area, &removed);
+
+	if (failed)
+		*failed = f;
+	return removed;
 }
 
 int ipcb_names_pending(void)

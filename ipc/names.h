@@ -41,6 +41,16 @@ int ipcb_name_remove(enum ipcb_name_kind kind, const char *name, int id);
 int ipcb_names_cleanup(void);
 /* Number of objects still registered (for tests). */
 int ipcb_names_pending(void);
+/* Keep the cleanup list in area (ipcb_names_area_size() bytes of MAP_SHARED memory) instead
+ * of this process's own memory, so that another process can remove what this one left if it
+ * dies by SIGKILL: System V ids have no name a sweep could find. What is listed so far moves
+ * along. ipcbench stress gives each lane process one (harness/stress.c). */
+size_t ipcb_names_area_size(void);
+void ipcb_names_use_area(void *area);
+/* Remove what is still listed in area, the list of a process that has ended (never one that
+ * still runs: entries are read without locking). Returns how many objects were removed and
+ * stores in *failed (if not NULL) how many could not be (each reported on stderr). */
+int ipcb_names_cleanup_area(void *area, int *failed);
 /* Remove objects left by ipcbench runs whose process no longer exists. Returns how many
  * were removed. */
 int ipcb_names_sweep_stale(void);

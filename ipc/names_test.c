@@ -3,6 +3,7 @@
  * and the sweep removes objects of dead runs but not of live ones. */
 #include <fcntl.h>
 #include <mqueue.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -76,5 +77,39 @@ int main(void)
 	CHECK(!exists(dev));
 	CHECK(exists(livedev));
 	CHECK(ipcb_names_cleanup() == 0 && !exists(livedev));
+
+	/* a list in shared memory: a child registers a System V queue (no name a sweep could
+	 * find) and a shm name there, is killed, and its parent removes both */
+	size_t alen = ipcb_names_area_size();
+	void *area = mmap(NULL, alen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(area != MAP_FAILED);
+	pid = fork();
+	if (pid == 0) {
+		char *n = shared;
+		ipcb_names_use_area(area);
+		int q2 = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+		if (q2 < 0 || ipcb_name_sysv(IPCB_NAME_SYSV_MSG, q2) < 0)
+			_exit(1);
+		memcpy(n + IPCB_NAME_MAX, &q2, sizeof(q2));
+		if (ipcb_name_new(IPCB_NAME_SHM, n, IPCB_NAME_MAX) < 0)
+			_exit(1);
+		int f = shm_open(n, O_CREAT | O_RDWR, 0600);
+		if (f < 0)
+			_exit(1);
+		raise(SIGKILL);
+		_exit(1);
+	}
+	waitpid(pid, &st, 0);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	int q2;
+	memcpy(&q2, shared + IPCB_NAME_MAX, sizeof(q2));
+	snprintf(dev, sizeof(dev), "/dev/shm%s", shared);
+	CHECK(exists(dev) && msgctl(q2, IPC_STAT, &(struct msqid_ds){ 0 }) == 0);
+	CHECK(ipcb_names_pending() == 0);   /* the child's list was never ours */
+	int failed = -1;
+	CHECK(ipcb_names_cleanup_area(area, &failed) == 2 && failed == 0);
+	CHECK(!exists(dev) && msgctl(q2, IPC_STAT, &(struct msqid_ds){ 0 }) < 0);
+	CHECK(ipcb_names_cleanup_area(area, NULL) == 0);   /* nothing twice */
+	munmap(area, alen);
 	return TEST_END();
 }
