@@ -49,8 +49,10 @@
 
 #include <jansson.h>
 
+#include "compare.h"
 #include "csv.h"
 #include "plot.h"
+#include "pyvsc.h"
 
 /* What the x axis of a kind is, which also decides how its figure is drawn. */
 enum plot_x {
@@ -61,6 +63,7 @@ enum plot_x {
 	PX_CASES,     /* grouped bars: a row per case (named from params) in every series */
 	PX_BARS,      /* bars, one per series and size */
 	PX_MATRIX,    /* heatmap over (cpu_a, cpu_b) */
+	PX_PAIRS,     /* Python vs C: one bar per pair of pyvsc.c's table, not row-driven */
 };
 
 #define PLOT_MAXSLOT 10
@@ -108,6 +111,10 @@ static const struct plot_kind plot_kinds[] = {
 	{ .name = "c2c_heatmap", .script = "c2c_heatmap.gp",
 	  .caption = "core-to-core round trip of a cache line (p50)", .bench = "c2c",
 	  .x = PX_MATRIX, .ncols = 1, .metric = { "rtt_p50_ns" } },
+	/* no metric: the pairs come from harness/pyvsc.c, after the row-driven kinds */
+	{ .name = "python_vs_c", .script = "python_vs_c.gp",
+	  .caption = "Python multiprocessing vs C doing the same job", .bench = "python",
+	  .x = PX_PAIRS },
 };
 #define PLOT_NKINDS ((int)(sizeof(plot_kinds) / sizeof(plot_kinds[0])))
 
@@ -266,6 +273,8 @@ static int plot_xy(const struct plot_kind *kind, int slot, const struct ipcb_csv
 		*y = (double)b;
 		return 0;
 	}
+	case PX_PAIRS:
+		return -1;      /* not made from single rows */
 	}
 	return -1;
 }
@@ -1440,6 +1449,122 @@ next:
 	return ret;
 }
 
+/*
+ * Python vs C (plots/python_vs_c.gp): one line per pair of harness/pyvsc.c's table that
+ * the run has a Python case for, in the table's order, "label  slower  slower_lo
+ * slower_hi  text": how many times slower Python is than C (NaN when there is no ratio),
+ * the same from the ends of the two intervals, and what to print by the bar -- the two
+ * medians, the lost updates side by side, or why there is no C counterpart. No figure
+ * when no line has two numbers: a chart of missing counterparts says nothing.
+ */
+static int plot_fig_pyvsc(struct plot_ctx *c)
+{
+	const struct plot_kind *kind = NULL;
+	struct ipcb_pyvsc_line *v = NULL;
+	struct ipcb_results res;
+	char err[256], name[160], *path, *base = NULL, *assign = NULL;
+	size_t assign_len;
+	int n = 0, nbars = 0, any = 0, ret;
+	FILE *f, *fa;
+
+	for (int k = 0; k < PLOT_NKINDS; k++)
+		if (plot_kinds[k].x == PX_PAIRS)
+			kind = &plot_kinds[k];
+	/* the rows were read once already; a failure here is a failure there */
+	if (ipcb_results_load(c->run_dirs[0], &res, err, sizeof(err)) < 0)
+		return 0;
+	ret = ipcb_pyvsc_pairs(&res, &v, &n);
+	if (ret < 0) {
+		ipcb_results_free(&res);
+		return plot_fail(c, ret, "out of memory");
+	}
+	for (int i = 0; i < n; i++)
+		any |= v[i].c != NULL;
+	if (!any)
+		goto out;
+	if (asprintf(&base, "python-%s", kind->name) < 0) {
+		base = NULL;
+		ret = plot_fail(c, -ENOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(name, sizeof(name), "%s.dat", base);
+	f = plot_create(c, name, &path);
+	if (!f) {
+		ret = -errno;
+		goto out;
+	}
+	fprintf(f, "# ipcbench %s data: label\ttimes_slower\tlow\thigh\ttext\n", kind->name);
+	for (int i = 0; i < n; i++) {
+		const struct ipcb_pyvsc_line *l = &v[i];
+		char pv[64], cv[64], *label = NULL, *text = NULL;
+
+		if (asprintf(&label, "%s vs %s", l->job, l->c_job) < 0)
+			label = NULL;
+		ipcb_fmt_value(l->py_m->median, l->py_m->unit, pv, sizeof(pv));
+		if (l->c)
+			ipcb_fmt_value(l->c_m->median, l->c_m->unit, cv, sizeof(cv));
+		if (!l->c) {
+			if (asprintf(&text, "%s", l->why) < 0)
+				text = NULL;
+		} else if (l->kind == IPCB_PYVSC_COUNT) {
+			if (asprintf(&text, "%s: Python %.0f, C %.0f", l->metric, l->py_m->median,
+				     l->c_m->median) < 0)
+				text = NULL;
+		} else if (isnan(l->slower)) {
+			if (asprintf(&text, "no ratio: Python %s, C %s", pv, cv) < 0)
+				text = NULL;
+		} else if (asprintf(&text, "%.3gx %s: Python %s, C %s",
+				    l->slower >= 1 ? l->slower : 1 / l->slower,
+				    l->slower >= 1 ? "slower" : "faster", pv, cv) < 0) {
+			text = NULL;
+		}
+		if (!label || !text) {
+			free(label);
+			free(text);
+			fclose(f);
+			free(path);
+			ret = plot_fail(c, -ENOMEM, "out of memory");
+			goto out;
+		}
+		plot_put_text(f, label, 120);
+		putc('\t', f);
+		plot_put_double(f, l->slower);
+		putc('\t', f);
+		plot_put_double(f, l->slower_lo);
+		putc('\t', f);
+		plot_put_double(f, l->slower_hi);
+		putc('\t', f);
+		plot_put_text(f, text, 110);
+		putc('\n', f);
+		free(label);
+		free(text);
+		nbars++;
+	}
+	ret = plot_finish_file(c, f, path);
+	if (ret)
+		goto out;
+	fa = open_memstream(&assign, &assign_len);
+	if (!fa) {
+		ret = plot_fail(c, -ENOMEM, "out of memory");
+		goto out;
+	}
+	plot_assign(fa, "file", name, SIZE_MAX);
+	plot_assign_titles(c, fa, kind, "python", NULL);
+	fprintf(fa, "nbars=%d; ", nbars);
+	if (fclose(fa) != 0) {
+		ret = plot_fail(c, -ENOMEM, "out of memory");
+		goto out;
+	}
+	ret = plot_queue(c, kind, base, assign);
+	base = assign = NULL;
+out:
+	free(base);
+	free(assign);
+	free(v);
+	ipcb_results_free(&res);
+	return ret;
+}
+
 static int plot_figure(struct plot_ctx *c, struct plot_pt **pts, size_t n)
 {
 	switch (plot_kinds[pts[0]->kind].x) {
@@ -1732,6 +1857,11 @@ static int plot_make(struct plot_ctx *c, const char *out_dir, const char *plots_
 				!strcmp(pts.v[j]->bench, pts.v[i]->bench); j++)
 			;
 		ret = plot_figure(c, pts.v + i, j - i);
+		if (ret < 0)
+			goto out;
+	}
+	if (!c->overlay) {
+		ret = plot_fig_pyvsc(c);
 		if (ret < 0)
 			goto out;
 	}

@@ -28,6 +28,7 @@
 #include "../bench/pattern.h"
 #include "compare.h"
 #include "plot.h"
+#include "pyvsc.h"
 #include "report.h"
 #include "sink.h"
 
@@ -657,6 +658,85 @@ static int bench_failures(struct doc *d, struct rrun *runs, int n, const char *b
 	return ret;
 }
 
+/* ---------------------------------------------------------------- Python vs C */
+
+/* The Python rows of run r next to their C counterparts (harness/pyvsc.c's table): both
+ * medians with their intervals, the ratio Python / C and what it means. Nothing when the
+ * run has no Python row. */
+static int python_vs_c(struct doc *d, struct rrun *runs, int n, int r)
+{
+	static const char *const head[] = { "Python", "C counterpart", "metric",
+		"Python median [95% interval]", "C median [95% interval]", "Python / C", "" };
+	struct ipcb_pyvsc_line *v;
+	char title[64];
+	int nl, ret, py = 0;
+
+	ret = ipcb_pyvsc_pairs(&runs[r].res, &v, &nl);
+	if (ret < 0)
+		return ret;
+	for (int i = 0; i < runs[r].res.nc; i++)
+		py |= !strcmp(runs[r].res.c[i].impl, "python");
+	if (!py) {
+		free(v);
+		return 0;
+	}
+	snprintf(title, sizeof(title), "Python vs C%s%s", n > 1 ? ", run " : "",
+		 n > 1 ? runs[r].label : "");
+	doc_h(d, 2, title);
+	if (!nl) {
+		doc_p(d, "The Python rows of this run have no number that a C job is paired "
+		      "with (harness/pyvsc.c).");
+		free(v);
+		return 0;
+	}
+	doc_p(d, "Each Python multiprocessing case next to the C mechanism of this run that "
+	      "does the same job, at the same size, worker count and CPUs where those matter. "
+	      "Python / C is the ratio of the medians: above 1 on a time, or below 1 on a rate, "
+	      "Python is slower; the range after it comes from the ends of the two intervals. "
+	      "Lost updates are counts, side by side, without a ratio. A counterpart that is "
+	      "not in this run is said so, never estimated.");
+	doc_table(d, 7, head, "lllrrrl");
+	for (int i = 0; i < nl && !ret; i++) {
+		const struct ipcb_pyvsc_line *l = &v[i];
+		char *cells[7] = { NULL };
+
+		cells[0] = strdup(l->job);
+		cells[1] = strdup(l->c_job);
+		cells[2] = strdup(l->metric);
+		cells[3] = value_cell(l->py_m);
+		cells[4] = l->c ? value_cell(l->c_m) : strdup("-");
+		if (!isnan(l->ratio)) {
+			if (asprintf(&cells[5], "%.3g", l->ratio) < 0)
+				cells[5] = NULL;
+		} else {
+			cells[5] = strdup("-");
+		}
+		if (!l->c) {
+			cells[6] = strdup(l->why);
+		} else if (l->kind == IPCB_PYVSC_COUNT) {
+			cells[6] = strdup("counts side by side");
+		} else if (isnan(l->slower)) {
+			cells[6] = strdup("no ratio (a median is 0)");
+		} else if (asprintf(&cells[6], "Python %.3gx %s (%.3g to %.3g)",
+				    l->slower >= 1 ? l->slower : 1 / l->slower,
+				    l->slower >= 1 ? "slower" : "faster",
+				    l->slower >= 1 ? l->slower_lo : 1 / l->slower_hi,
+				    l->slower >= 1 ? l->slower_hi : 1 / l->slower_lo) < 0) {
+			cells[6] = NULL;
+		}
+		for (int k = 0; k < 7; k++)
+			if (!cells[k])
+				ret = -ENOMEM;
+		if (!ret)
+			doc_row(d, cells);
+		for (int k = 0; k < 7; k++)
+			free(cells[k]);
+	}
+	doc_table_end(d);
+	free(v);
+	return ret;
+}
+
 /* ---------------------------------------------------------------- figures */
 
 /* Path of file relative to directory dir (both existing), or an absolute path. */
@@ -895,6 +975,8 @@ static int write_doc(struct doc *d, struct rrun *runs, int n, const char *out_di
 	if (!nb)
 		doc_p(d, "No rows.");
 	free(benches);
+	for (int r = 0; r < n && !ret; r++)
+		ret = python_vs_c(d, runs, n, r);
 	if (ret)
 		return ret;
 	figures(d, runs, n, out_dir, plots_src);
