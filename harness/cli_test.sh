@@ -84,6 +84,12 @@ badcase "--mech" run pingpong --mech ""
 badcase "--verify" run pingpong --verify none
 badcase "takes no value" run pingpong --no-plots=1
 badcase "unknown option" run pingpong -x
+badcase "--pipe-size" run pingpong --pipe-size 0
+badcase "--pipe-size" run pingpong --pipe-size 2G
+badcase "--pipe-size" run pingpong --pipe-size 64Q
+badcase "--sock-buf" run pingpong --sock-buf ""
+badcase "--posix-mq-depth" run pingpong --posix-mq-depth 0
+badcase "takes no value" run pingpong --allow-clamp=yes
 badcase "takes no arguments" list extra
 badcase "no such file" plot "$work/nonexistent-run"
 for cmd in "compare $work/nonexistent-a $work/nonexistent-b" "report $work/nonexistent-run" \
@@ -119,7 +125,7 @@ if command -v python3 >/dev/null; then
   python3 - "$run/metadata.json" "$csv" <<'PY'; check "[ $? -eq 0 ]" "metadata/CSV content"
 import csv, json, sys
 m = json.load(open(sys.argv[1]))
-assert m["csv_schema"] == 1 and m["clock"]["name"] == "CLOCK_MONOTONIC", m
+assert m["csv_schema"] == 2 and m["clock"]["name"] == "CLOCK_MONOTONIC", m
 assert m["machine"]["pus"] >= 1
 rows = list(csv.DictReader(open(sys.argv[2])))
 for r in rows:
@@ -211,6 +217,54 @@ for f in drop@5 dup@5 corrupt@5; do
   csv=$(ls -t "$out"/fault/2*/results.csv | head -1)
   check "[ $rc -eq 1 ] && grep -q ',FAILED,.*integrity' '$csv' && ! grep -q ',median,' '$csv'" "fault $f not detected: $(cat "$work/e")"
 done
+
+# ---- a request the kernel clamps: FAILED naming both values, or recorded with --allow-clamp ----
+# clamp_pair NAME WANT_REFUSED GRANTED WRAPPER -- ARGS: runs ARGS without and with --allow-clamp.
+# Refused: exit 1, a FAILED row saying "<option> <asked> clamped to <granted>", no number.
+# Allowed: exit 0, median rows whose reason carries the same words, nothing left behind.
+cq="--sizes 64 --reps 1 --duration 20ms --warmup 5ms --no-plots --progress off"
+clamp_pair() {
+  local name=$1 refused=$2 want=$3 wrap=$4; shift 5
+  $wrap "$bin" run pingpong $cq --out "$out/clamp-$name" "$@" >"$work/o" 2>"$work/e"; local rc=$?
+  local csv; csv=$(ls -t "$out/clamp-$name"/2*/results.csv 2>/dev/null | head -1)
+  if [ "$refused" = 1 ]; then
+    check "[ $rc -eq 1 ] && grep -q ',FAILED,.*clamped to $want' '$csv' && ! grep -q ',median,' '$csv'" \
+      "$name: clamp not refused (rc $rc): $(cat "$work/e")"
+  else
+    check "[ $rc -eq 0 ] && ! grep -q 'clamped' '$csv'" "$name: privileged request not granted (rc $rc): $(cat "$work/e")"
+  fi
+  $wrap "$bin" run pingpong $cq --out "$out/clamp-$name-ok" --allow-clamp "$@" >"$work/o" 2>"$work/e"; rc=$?
+  csv=$(ls -t "$out/clamp-$name-ok"/2*/results.csv 2>/dev/null | head -1)
+  if [ "$refused" = 1 ]; then
+    check "[ $rc -eq 0 ] && grep -q ',median,rtt_p50_ns,.*clamped to $want' '$csv' && grep -q 'warning:.*clamped to $want' '$work/e'" \
+      "$name: --allow-clamp did not run and record the clamp (rc $rc): $(cat "$work/e")"
+  fi
+  left=$(ls /dev/shm /dev/mqueue 2>/dev/null | grep -c ipcbench)
+  check "[ $left -eq 0 ]" "$name: IPC objects left: $left"
+}
+msg_max=$(cat /proc/sys/fs/mqueue/msg_max 2>/dev/null || echo 0)
+if [ "$msg_max" -gt 0 ] && [ "$msg_max" -lt 65536 ]; then
+  # ipcbench holds the depth to msg_max for root too, so this is a clamp for everyone
+  clamp_pair mq 1 "$msg_max" "" -- --mech posix-mq --posix-mq-depth $((msg_max + 1))
+fi
+wmem=$(cat /proc/sys/net/core/wmem_max 2>/dev/null || echo 0)
+if [ "$wmem" -gt 0 ] && [ "$wmem" -lt $((1 << 29)) ]; then
+  # SO_SNDBUF is capped at wmem_max for root too (only SO_SNDBUFFORCE is not)
+  clamp_pair sock 1 "$wmem" "" -- --mech socketpair-stream --sock-buf $((wmem * 2))
+fi
+pmax=$(cat /proc/sys/fs/pipe-max-size 2>/dev/null || echo 0)
+if [ "$pmax" -gt 0 ] && [ "$pmax" -lt $((1 << 29)) ]; then
+  # Over pipe-max-size only CAP_SYS_RESOURCE gets the pipe. With it (root, usually), drop it
+  # for the run (setpriv); if that is impossible, check that the privileged request is granted.
+  capeff=$(awk '/^CapEff:/ { print $2 }' /proc/self/status)
+  if [ $(( 0x${capeff:-0} >> 24 & 1 )) -eq 0 ]; then
+    clamp_pair pipe 1 "$pmax" "" -- --mech pipe --pipe-size $((pmax * 2))
+  elif command -v setpriv >/dev/null && setpriv --bounding-set -sys_resource true 2>/dev/null; then
+    clamp_pair pipe 1 "$pmax" "setpriv --bounding-set -sys_resource" -- --mech pipe --pipe-size $((pmax * 2))
+  else
+    clamp_pair pipe 0 "" "" -- --mech pipe --pipe-size $((pmax * 2))
+  fi
+fi
 
 echo "cli_test: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -63,6 +63,10 @@ const struct ipcb_opt ipcb_opts[] = {
 	  "open-loop pingpong: send on a fixed schedule of N messages per second and time each "
 	  "reply from its scheduled send time, so a stall counts against every message it "
 	  "delayed (default: closed loop)"),
+	OPT("allow-clamp", IPCB_OPT_FLAG, OFF(allow_clamp), 0, 0, NULL, NULL,
+	  "run a case whose request the kernel capped (--pipe-size, --sock-buf, "
+	  "--posix-mq-depth) with what was granted, and say so in its rows (default: the case "
+	  "FAILS, naming both values)"),
 	OPT("inject", IPCB_OPT_STRING, OFF(inject), 0, 0, NULL, "LIST",
 	  "stress: faults to inject, comma-separated: kill-worker, stop-worker, slow-consumer, "
 	  "full-queue (default: none)"),
@@ -306,6 +310,16 @@ static int set_opt(struct ipcb_config *cfg, const struct ipcb_opt *o, const char
 		*(double *)field = x;
 		return 0;
 	}
+	case IPCB_OPT_SIZE: {
+		size_t x;
+		if (ipcb_parse_size(v, &x) < 0 || (double)x < o->min || (double)x > o->max) {
+			snprintf(err, errlen, "ipcbench: --%s: '%s' is not a size from %.0f to %.0f "
+				 "bytes (K, M, G suffixes allowed)", o->name, v, o->min, o->max);
+			return -EINVAL;
+		}
+		*(size_t *)field = x;
+		return 0;
+	}
 	case IPCB_OPT_STRING:
 		if (!*v || (o->choices && !in_choices(o->choices, v))) {
 			if (o->choices)
@@ -399,9 +413,21 @@ void ipcb_opt_help(FILE *f)
 			fprintf(f, "\n%s bench options:\n", (*p)->name);
 			help_table(f, (*p)->opts);
 		}
-	for (const struct ipcb_transport *const *t = ipcb_transports; *t; t++)
-		if ((*t)->opts && (*t)->opts->name) {
-			fprintf(f, "\n%s options:\n", (*t)->name);
-			help_table(f, (*t)->opts);
-		}
+	for (const struct ipcb_transport *const *t = ipcb_transports; *t; t++) {
+		int shown = 0;
+		if (!(*t)->opts || !(*t)->opts->name)
+			continue;
+		/* Transports that share one table (the socket core's --sock-buf) get one
+		 * section, headed by all their names. */
+		for (const struct ipcb_transport *const *e = ipcb_transports; e < t; e++)
+			shown |= (*e)->opts == (*t)->opts;
+		if (shown)
+			continue;
+		fprintf(f, "\n%s", (*t)->name);
+		for (const struct ipcb_transport *const *e = t + 1; *e; e++)
+			if ((*e)->opts == (*t)->opts)
+				fprintf(f, ", %s", (*e)->name);
+		fprintf(f, " options:\n");
+		help_table(f, (*t)->opts);
+	}
 }

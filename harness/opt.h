@@ -19,6 +19,7 @@ enum ipcb_opt_type {
 	IPCB_OPT_FRACTION,  /* "5%" or "0.05", in [min, max] as a fraction */
 	IPCB_OPT_STRING,    /* free text, or one of `choices` ("a|b|c") */
 	IPCB_OPT_RATE,      /* events per second: "500", "500/s", "10k/s", in [min, max] */
+	IPCB_OPT_SIZE,      /* bytes into a size_t: "65536", "64K", "1M", in [min, max] */
 };
 
 struct ipcb_opt {

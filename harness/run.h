@@ -51,6 +51,8 @@ struct ipcb_config {
 	double timeout_s;       /* per repetition; 0 = automatic */
 	double noise;           /* relative CI width above which a case is NOISY */
 	double rate;            /* open-loop send rate per second; 0 = closed loop */
+	int allow_clamp;        /* a request the kernel clamped is a recorded warning, not an
+				 * error (harness/request.h) */
 	const char *inject;           /* stress: fault kinds, comma list (stress.c); NULL = none */
 	double inject_rate;     /* stress: faults per second; 0 = default */
 	/* output */
@@ -120,6 +122,8 @@ struct ipcb_ctl {
 	_Atomic uint32_t done;                            /* threads finished (thread mode, futex) */
 	uint64_t t_go_ns;
 	int nworkers;
+	char clamped[200];                    /* requests clamped under --allow-clamp (set by the
+					       * parent after setup), "" when none */
 	/* Pattern-private shared words (e.g. producers still running), zeroed per repetition. */
 	_Alignas(IPCB_CACHELINE) _Atomic uint64_t shared[8];
 	struct ipcb_slot slots[];

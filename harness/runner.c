@@ -193,6 +193,7 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 		int ok_reps = 0, failed = 0;
 		char race[256] = "";   /* a deliberate race lost updates: rows say RACE, and why */
 		char effective[128] = "";
+		char clamped[200] = "";  /* requests clamped under --allow-clamp: every row says so */
 		for (int r = 0; r < cfg->reps; r++) {
 			struct ipcb_ctl *ctl;
 			size_t ctl_len;
@@ -232,6 +233,12 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 					snprintf(race, sizeof(race), "expected race: %.200s", why);
 				}
 				seen_string(ctl, c->nworkers, seen[r], sizeof(seen[r]));
+				if (ctl->clamped[0] && !clamped[0]) {
+					snprintf(clamped, sizeof(clamped), "%s", ctl->clamped);
+					fprintf(stderr, "%sipcbench: %s: warning: %s (--allow-clamp: "
+						"recorded in the rows)\n", cfg->progress == 2 ?
+						"\r\033[K" : "", c->label, clamped);
+				}
 				ipcb_rep_free(ctl, ctl_len);
 			}
 			done_reps++;
@@ -278,7 +285,7 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 			row.cpus_seen = seen[r];
 			row.mem = memap[r];
 			row.status = race[0] ? "RACE" : "ok";
-			row.reason = race[0] ? race : NULL;
+			row.reason = race[0] ? race : clamped;
 			for (int k = 0; k < reps[r].n; k++) {
 				const struct ipcb_metric *m = &reps[r].m[k];
 				row.metric = m->name;
@@ -294,7 +301,7 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 		row.cpus_seen = seen[ok_reps - 1];
 		for (int k = 0; k < reps[0].n; k++) {
 			struct ipcb_summary sum;
-			char why[160] = "";
+			char why[384] = "";
 			const struct ipcb_metric *m = &reps[0].m[k];
 			for (int r = 0; r < ok_reps; r++)
 				vals[r] = reps[r].m[k].value;
@@ -312,6 +319,10 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 				snprintf(why, sizeof(why), "%.0f%% interval spans %.1f%% of the median "
 					 "(threshold %.1f%%)", sum.ci_level * 100, sum.rel_width * 100,
 					 cfg->noise * 100);
+			if (clamped[0]) {
+				size_t wl = strlen(why);
+				snprintf(why + wl, sizeof(why) - wl, "%s%s", wl ? "; " : "", clamped);
+			}
 			row.reason = why;
 			if (race[0]) {
 				row.status = "RACE";

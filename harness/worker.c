@@ -520,6 +520,7 @@ enum ipcb_verdict ipcb_rep_run(const struct ipcb_case *c, const struct ipcb_topo
 				if (c->roles[i] != c->roles[j] &&
 				    (c->cpus[i] < 0 || c->cpus[i] == c->cpus[j]))
 					ch.cpus_shared = 1;
+		ch.allow_clamp = cfg->allow_clamp;
 		rc = c->tr->setup(&ch);
 		if (rc < 0) {
 			int skip = rc == -EMSGSIZE || rc == -ENOTSUP;
@@ -534,6 +535,7 @@ enum ipcb_verdict ipcb_rep_run(const struct ipcb_case *c, const struct ipcb_topo
 			return skip ? IPCB_SKIPPED : IPCB_FAILED;
 		}
 		snprintf(effective, efflen, "%s", ch.effective);
+		snprintf(ctl->clamped, sizeof(ctl->clamped), "%s", ch.clamped);
 	}
 	/* A sync primitive and the pattern's data beside it (static: hung threads keep it). */
 	static struct ipcb_sync_inst si;

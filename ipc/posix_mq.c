@@ -6,10 +6,13 @@
  * share a queue.
  *
  * Sizing: mq_msgsize is the case's message size and mq_maxmsg the depth (--posix-mq-depth,
- * default 10), both capped by what an unprivileged user may ask for
- * (/proc/sys/fs/mqueue/msgsize_max and msg_max). A message over msgsize_max makes the case
- * SKIPPED (-EMSGSIZE) rather than quietly using a privilege that CAP_SYS_RESOURCE would
- * grant: results from root and from a user then mean the same thing. The two queues must
+ * default 10), both held to what an unprivileged user may ask for
+ * (/proc/sys/fs/mqueue/msgsize_max and msg_max) rather than quietly using a privilege that
+ * CAP_SYS_RESOURCE would grant: results from root and from a user then mean the same thing.
+ * A message over msgsize_max makes the case SKIPPED (-EMSGSIZE: the queue cannot carry the
+ * case). A --posix-mq-depth over msg_max is a request the system clamps, judged by
+ * ipcb_request_check(): FAILED, or with --allow-clamp a queue of msg_max messages. The
+ * default depth is not a request: without the option it is min(10, msg_max). The two queues must
  * also fit the caller's RLIMIT_MSGQUEUE, which counts, per queue, maxmsg x (msgsize + the
  * kernel's per-message bookkeeping); a layout that cannot fit is SKIPPED with the numbers.
  * The requested and the effective (mq_getattr) depth and size are recorded in the CSV.
@@ -33,6 +36,7 @@
 
 #include "names.h"
 #include "opt.h"
+#include "request.h"
 #include "transport.h"
 
 #define MQ_PROC "/proc/sys/fs/mqueue/"
@@ -43,16 +47,19 @@
 
 enum { Q_AB, Q_BA };
 
+#define MQ_DEPTH_DEFAULT 10
+
 static struct posix_mq_settings {
-	int depth;            /* mq_maxmsg asked for, before the msg_max cap */
-} posix_mq_cfg = { .depth = 10 };
+	int depth;            /* --posix-mq-depth, 0 = not given (MQ_DEPTH_DEFAULT) */
+} posix_mq_cfg;
 
 static const struct ipcb_opt posix_mq_opts[] = {
 	{ .name = "posix-mq-depth", .type = IPCB_OPT_INT,
 	  .offset = offsetof(struct posix_mq_settings, depth), .min = 1, .max = 65536,
 	  .metavar = "N", .base = &posix_mq_cfg,
-	  .help = "posix-mq: queue depth (mq_maxmsg) per direction, capped by "
-		  "/proc/sys/fs/mqueue/msg_max (default 10)" },
+	  .help = "posix-mq: queue depth (mq_maxmsg) per direction; over "
+		  "/proc/sys/fs/mqueue/msg_max it is a clamp, see --allow-clamp (default 10, or "
+		  "msg_max if lower)" },
 	{ .name = NULL },
 };
 
@@ -120,7 +127,7 @@ static int posix_mq_setup(struct ipcb_chan *ch)
 	struct rlimit rl;
 	long msgsize_max, msg_max;
 	unsigned long long need;
-	int rc;
+	int rc, depth;
 
 	for (int i = 0; i < IPCB_CHAN_FDS; i++)
 		ch->fd[i] = -1;
@@ -135,7 +142,15 @@ static int posix_mq_setup(struct ipcb_chan *ch)
 	}
 	memset(&attr, 0, sizeof(attr));
 	attr.mq_msgsize = (long)ch->msg_size;
-	attr.mq_maxmsg = posix_mq_cfg.depth < msg_max ? posix_mq_cfg.depth : msg_max;
+	depth = posix_mq_cfg.depth ? posix_mq_cfg.depth : MQ_DEPTH_DEFAULT;
+	attr.mq_maxmsg = depth < msg_max ? depth : msg_max;
+	if (posix_mq_cfg.depth) {
+		char limit[64];
+		snprintf(limit, sizeof(limit), "fs.mqueue.msg_max=%ld", msg_max);
+		if ((rc = ipcb_request_check(ch, "--posix-mq-depth", depth, attr.mq_maxmsg,
+					     limit)) < 0)
+			return rc;
+	}
 
 	need = 2ull * (unsigned long long)attr.mq_maxmsg *
 	       ((unsigned long long)attr.mq_msgsize + MQ_MSG_OVERHEAD);
@@ -154,7 +169,7 @@ static int posix_mq_setup(struct ipcb_chan *ch)
 		return -errno;
 	snprintf(ch->effective, sizeof(ch->effective),
 		 "mq_maxmsg_req=%d;mq_maxmsg=%ld;mq_msgsize_req=%zu;mq_msgsize=%ld",
-		 posix_mq_cfg.depth, got.mq_maxmsg, ch->msg_size, got.mq_msgsize);
+		 depth, got.mq_maxmsg, ch->msg_size, got.mq_msgsize);
 	return 0;
 }
 

@@ -394,7 +394,8 @@ static void limits(void)
 	CHECK(ipcb_names_pending() == 0);
 }
 
-/* --posix-mq-depth reaches the queue; a depth over msg_max is capped and says so. */
+/* --posix-mq-depth reaches the queue; a depth over msg_max is a clamp: refused, naming both
+ * values, or with allow_clamp (--allow-clamp) capped and recorded. */
 static void mq_depth_option(void)
 {
 	const struct ipcb_transport *mq = &ipcb_transport_posix_mq;
@@ -403,7 +404,7 @@ static void mq_depth_option(void)
 	struct ipcb_chan ch;
 	char err[200], want[64], *pos[4];
 	char a0[] = "ipcbench", a1[] = "--posix-mq-depth", d3[] = "3", dbig[] = "65536",
-	     d0[] = "0", d10[] = "10";
+	     d0[] = "0", d10[24] = "10";
 	char *argv1[] = { a0, a1, d3 }, *argv2[] = { a0, a1, dbig }, *argv3[] = { a0, a1, d0 };
 	char *argv4[] = { a0, a1, d10 };
 	int npos;
@@ -418,14 +419,27 @@ static void mq_depth_option(void)
 
 	CHECK(ipcb_opt_parse(&cfg, 3, argv2, 1, pos, 4, &npos, err, sizeof(err)) == 0);
 	chan_init(&ch, mq, 64, 1, 1);
+	CHECK(mq->setup(&ch) == -ERANGE);
+	snprintf(want, sizeof(want), "--posix-mq-depth 65536 clamped to %ld", msg_max);
+	CHECKF(strstr(ch.why, want) != NULL, "why '%s'", ch.why);
+	CHECK(ch.effective[0] == 0 && ch.clamped[0] == 0);
+	mq->teardown(&ch);
+	CHECK(ipcb_names_cleanup() == 0);
+
+	chan_init(&ch, mq, 64, 1, 1);
+	ch.allow_clamp = 1;
 	CHECK(mq->setup(&ch) == 0);
 	snprintf(want, sizeof(want), "mq_maxmsg_req=65536;mq_maxmsg=%ld;", msg_max);
 	CHECKF(strstr(ch.effective, want) != NULL, "effective '%s'", ch.effective);
+	snprintf(want, sizeof(want), "--posix-mq-depth 65536 clamped to %ld", msg_max);
+	CHECKF(strstr(ch.clamped, want) != NULL, "clamped '%s'", ch.clamped);
 	mq->teardown(&ch);
 
 	CHECK(ipcb_opt_parse(&cfg, 3, argv3, 1, pos, 4, &npos, err, sizeof(err)) == -EINVAL);
 	CHECK(strstr(err, "posix-mq-depth") != NULL);
-	/* back to the default for the cases below */
+	/* back to the default depth (or msg_max, if lower) for the cases below */
+	if (msg_max < 10)
+		snprintf(d10, sizeof(d10), "%ld", msg_max);
 	CHECK(ipcb_opt_parse(&cfg, 3, argv4, 1, pos, 4, &npos, err, sizeof(err)) == 0);
 	CHECK(ipcb_names_pending() == 0);
 }

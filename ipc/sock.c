@@ -5,9 +5,16 @@
  * buffers to the case's message size, the send/recv hooks and teardown.
  *
  * Only what a transport would otherwise repeat lives here; nothing is tuned behind the
- * user's back: buffers keep the kernel's defaults unless a datagram could not fit, and
- * ch->effective says which sizes the kernel really granted (SO_SNDBUF is doubled by the
- * kernel and capped by net.core.wmem_max, so the request alone says little).
+ * user's back: buffers keep the kernel's defaults unless the user asks (--sock-buf) or a
+ * datagram could not fit, and ch->effective says which sizes the kernel really granted
+ * (SO_SNDBUF is doubled by the kernel and capped by net.core.wmem_max, so the request
+ * alone says little).
+ *
+ * --sock-buf sets SO_SNDBUF and SO_RCVBUF on both ends. Linux stores twice the value asked
+ * for (room for its bookkeeping: not a clamp) after capping it at net.core.wmem_max or
+ * rmem_max, which binds root as well (only SO_SNDBUFFORCE, not used, passes it). Half of
+ * what getsockopt() reports is therefore what was granted, and a granted value below the
+ * request goes through ipcb_request_check(): FAILED, or recorded with --allow-clamp.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +32,8 @@
 #include <unistd.h>
 
 #include "names.h"
+#include "opt.h"
+#include "request.h"
 #include "sock.h"
 
 /* How long setup waits for its own, already made, connection to be acceptable. On loopback
@@ -32,6 +41,20 @@
 #define ACCEPT_WAIT_MS 2000
 /* Connections from strangers accepted and dropped before giving up. */
 #define ACCEPT_TRIES 16
+
+static struct sock_settings {
+	size_t buf;           /* --sock-buf, 0 = the kernel's defaults */
+} sock_cfg;
+
+const struct ipcb_opt ipcb_sock_opts[] = {
+	{ .name = "sock-buf", .type = IPCB_OPT_SIZE,
+	  .offset = offsetof(struct sock_settings, buf), .min = 1, .max = 1 << 30,
+	  .metavar = "BYTES", .base = &sock_cfg,
+	  .help = "socket transports: SO_SNDBUF and SO_RCVBUF of both ends (the kernel doubles "
+		  "it; over net.core.wmem_max/rmem_max it is a clamp, see --allow-clamp; default: "
+		  "the kernel's)" },
+	{ .name = NULL },
+};
 
 static void reset(struct ipcb_chan *ch)
 {
@@ -239,6 +262,55 @@ int ipcb_sock_pair_inet(struct ipcb_chan *ch, int type)
 	return rc;
 }
 
+static long read_proc(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* --sock-buf on both ends, judged by the clamp rule. Returns 0 or -errno (-ERANGE: clamped
+ * and not allowed, ch->why set). */
+static int apply_buf(struct ipcb_chan *ch)
+{
+	static const struct {
+		int name;
+		const char *opt, *sysctl, *proc;
+	} k[2] = {
+		{ SO_SNDBUF, "--sock-buf (SO_SNDBUF)", "net.core.wmem_max",
+		  "/proc/sys/net/core/wmem_max" },
+		{ SO_RCVBUF, "--sock-buf (SO_RCVBUF)", "net.core.rmem_max",
+		  "/proc/sys/net/core/rmem_max" },
+	};
+	const int ends[2] = { ch->fd[IPCB_SOCK_FD_A], ch->fd[IPCB_SOCK_FD_B] };
+	int req = (int)sock_cfg.buf, rc;
+
+	if (!sock_cfg.buf)
+		return 0;
+	for (int e = 0; e < 2; e++) {
+		if (ends[e] < 0)
+			return -EBADF;
+		for (int i = 0; i < 2; i++) {
+			char limit[64];
+			int v;
+			if ((rc = set_int(ends[e], SOL_SOCKET, k[i].name, req)) < 0 ||
+			    (rc = get_int(ends[e], SOL_SOCKET, k[i].name, &v)) < 0)
+				return rc;
+			snprintf(limit, sizeof(limit), "%s=%ld", k[i].sysctl, read_proc(k[i].proc));
+			if ((rc = ipcb_request_check(ch, k[i].opt, req, v / 2, limit)) < 0)
+				return rc;
+		}
+	}
+	eff_add(ch, "sock_buf_req=%zu", sock_cfg.buf);
+	return 0;
+}
+
 /* Append "sndbuf=..;rcvbuf=.." as getsockopt() reports them for fd. */
 static int describe_bufs(struct ipcb_chan *ch, int fd)
 {
@@ -253,7 +325,10 @@ static int describe_bufs(struct ipcb_chan *ch, int fd)
 
 int ipcb_sock_describe(struct ipcb_chan *ch, const char *extra)
 {
-	int rc = describe_bufs(ch, ch->fd[IPCB_SOCK_FD_A]);
+	int rc = apply_buf(ch);
+
+	if (rc == 0)
+		rc = describe_bufs(ch, ch->fd[IPCB_SOCK_FD_A]);
 
 	if (rc == 0 && extra && *extra)
 		eff_add(ch, "%s", extra);
@@ -286,11 +361,19 @@ int ipcb_sock_fit_dgram(struct ipcb_chan *ch, size_t overhead)
 
 	if (ends[0] < 0 || ends[1] < 0)
 		return -EBADF;
+	if ((rc = apply_buf(ch)) < 0)
+		return rc;
 	for (int i = 0; i < 2; i++) {
 		int v;
 		if ((rc = get_int(ends[i], SOL_SOCKET, SO_SNDBUF, &v)) < 0)
 			return rc;
 		snd = v < snd ? v : snd;
+	}
+	if ((size_t)snd < need && sock_cfg.buf) {
+		/* The user's buffer is kept: the case cannot carry this size with it. */
+		snprintf(ch->why, sizeof(ch->why), "a %zu-byte datagram does not fit --sock-buf "
+			 "%zu (SO_SNDBUF %d)", ch->msg_size, sock_cfg.buf, snd);
+		return -EMSGSIZE;
 	}
 	if ((size_t)snd < need) {
 		/* The kernel doubles the request (room for its own bookkeeping, so about two
@@ -313,7 +396,7 @@ int ipcb_sock_fit_dgram(struct ipcb_chan *ch, size_t overhead)
 	}
 	if (req)
 		eff_add(ch, "sndbuf_req=%d", req);
-	else
+	else if (!sock_cfg.buf)
 		eff_add(ch, "sndbuf_req=default");
 	if ((rc = describe_bufs(ch, ends[0])) < 0)
 		return rc;

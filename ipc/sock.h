@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "opt.h"
 #include "transport.h"
 
 /* Slots in ch->fd. LISTEN is the bound listening socket of a named (AF_UNIX path) channel,
@@ -51,6 +52,9 @@ int ipcb_sock_fit_dgram(struct ipcb_chan *ch, size_t overhead);
 /* Parent, setup. Write the effective buffer sizes (and extra, "k=v;...", if not NULL) to
  * ch->effective for a pair whose buffers were left alone. Returns 0 or -errno. */
 int ipcb_sock_describe(struct ipcb_chan *ch, const char *extra);
+
+/* --sock-buf: the options table every socket transport lists (.opts). */
+extern const struct ipcb_opt ipcb_sock_opts[];
 
 /* Ops for the table (see transport.h for the contracts). attach: e gets fd A or B as both
  * rfd and wfd; returns 0, or -EBADF when setup did not make the pair. send: one send()

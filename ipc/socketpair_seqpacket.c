@@ -27,6 +27,7 @@ const struct ipcb_transport ipcb_transport_socketpair_seqpacket = {
 	.caps = IPCB_CAP_DGRAM | IPCB_CAP_DUPLEX,
 	.max_msg = 0,   /* run-time limit (SO_SNDBUF), checked by setup */
 	.setup = socketpair_seqpacket_setup,
+	.opts = ipcb_sock_opts,
 	.attach = ipcb_sock_attach,
 	.send = ipcb_sock_send,
 	.recv = ipcb_sock_recv_dgram,

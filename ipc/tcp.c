@@ -24,6 +24,7 @@ const struct ipcb_transport ipcb_transport_tcp = {
 	.caps = IPCB_CAP_STREAM | IPCB_CAP_DUPLEX,
 	.max_msg = 0,
 	.setup = tcp_setup,
+	.opts = ipcb_sock_opts,
 	.attach = ipcb_sock_attach,
 	.send = ipcb_sock_send,
 	.recv = ipcb_sock_recv,

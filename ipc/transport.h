@@ -48,12 +48,16 @@ struct ipcb_chan {
 	int n_a, n_b;             /* workers of each role */
 	int cpus_shared;          /* 1 when some A and B workers share a CPU (or are unpinned):
 				   * a busy-waiting transport must yield or block instead */
+	int allow_clamp;          /* --allow-clamp: a clamped request is recorded, not an
+				   * error (harness/request.h) */
 	/* transport state */
 	int fd[IPCB_CHAN_FDS];    /* -1 when unused (setup sets them) */
 	void *mem;                /* shared mapping, if any */
 	size_t mem_len;
 	char effective[128];      /* effective parameters, "pipe_sz=65536", for the CSV */
-	char why[160];            /* setup's reason when it returns -EMSGSIZE or -ENOTSUP */
+	char why[160];            /* setup's reason when it returns -EMSGSIZE, -ENOTSUP or
+				   * -ERANGE (a clamped request, harness/request.h) */
+	char clamped[200];        /* requests clamped under --allow-clamp, for the CSV */
 };
 
 /* One worker's end of a channel. Zeroed by the harness before attach. */
@@ -80,7 +84,8 @@ struct ipcb_transport {
 	/* Parent, before the workers start. Creates the mechanism for ch->msg_size, ch->n_a,
 	 * ch->n_b. Returns 0 or -errno. -EMSGSIZE (the size is over a system limit) and -ENOTSUP
 	 * (this layout cannot work) make the case SKIPPED with the reason written in ch->why;
-	 * any other error makes it FAILED. Named objects come from ipcb_name_new() (names.h).
+	 * any other error makes it FAILED (-ERANGE: a request the kernel clamped, ch->why set
+	 * by ipcb_request_check()). Named objects come from ipcb_name_new() (names.h).
 	 * On failure the channel must still be safe to teardown. Does not block. */
 	int (*setup)(struct ipcb_chan *ch);
 

@@ -35,6 +35,7 @@ const struct ipcb_transport ipcb_transport_udp = {
 	.caps = IPCB_CAP_DGRAM | IPCB_CAP_DUPLEX | IPCB_CAP_LOSSY,
 	.max_msg = UDP_MAX_PAYLOAD,
 	.setup = udp_setup,
+	.opts = ipcb_sock_opts,
 	.attach = ipcb_sock_attach,
 	.send = ipcb_sock_send,
 	.recv = ipcb_sock_recv_dgram,

@@ -24,6 +24,7 @@ const struct ipcb_transport ipcb_transport_unix_stream = {
 	.caps = IPCB_CAP_STREAM | IPCB_CAP_DUPLEX | IPCB_CAP_NAMED,
 	.max_msg = 0,
 	.setup = unix_stream_setup,
+	.opts = ipcb_sock_opts,
 	.attach = ipcb_sock_attach,
 	.send = ipcb_sock_send,
 	.recv = ipcb_sock_recv,

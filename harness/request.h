@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Requests the kernel may grant only in part: a pipe size (F_SETPIPE_SZ), socket buffers
+ * (SO_SNDBUF/SO_RCVBUF), a POSIX mq depth. One rule for all of them, applied here so no
+ * transport decides it on its own:
+ *
+ *   granted >= asked   honoured. Rounding up (a pipe size to a power-of-two number of
+ *                      pages, a socket buffer doubled for the kernel's bookkeeping) gives at
+ *                      least what was asked and is not a clamp.
+ *   granted <  asked   clamped. Without --allow-clamp the case is FAILED before any worker
+ *                      starts, the reason naming the option, both values and the limit;
+ *                      with --allow-clamp it runs with what was granted, and the clamp is
+ *                      recorded in the reason of every row of the case (status stays ok).
+ *
+ * Why FAILED and not exit 2 ("bad input"): whether the kernel clamps is only known by asking
+ * it (root may exceed fs.pipe-max-size, sysctls change, a per-user pipe quota may be
+ * spent), and a clamp in one case should not stop the other cases of a run.
+ *
+ * A message size a transport cannot carry is another matter: the size is not a request of
+ * the transport but the case itself, so such a case stays SKIPPED (transport.h, -EMSGSIZE).
+ */
+#ifndef IPCB_REQUEST_H
+#define IPCB_REQUEST_H
+
+#include "transport.h"
+
+/* Parent, in a transport's setup. opt names the request as the user wrote it
+ * ("--pipe-size"), limit the knob that capped it ("fs.pipe-max-size=1048576"; may be
+ * NULL). Returns 0 when granted >= asked, or when clamped and ch->allow_clamp (the clamp is
+ * then appended to ch->clamped, once per opt); -ERANGE when clamped and not allowed, with
+ * ch->why saying so (setup returns it and the runner makes the case FAILED). */
+int ipcb_request_check(struct ipcb_chan *ch, const char *opt, long long asked,
+		       long long granted, const char *limit);
+
+#endif
