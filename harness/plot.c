@@ -1513,10 +1513,14 @@ static int plot_fig_pyvsc(struct plot_ctx *c)
 		} else if (isnan(l->slower)) {
 			if (asprintf(&text, "no ratio: Python %s, C %s", pv, cv) < 0)
 				text = NULL;
-		} else if (asprintf(&text, "%.3gx %s: Python %s, C %s",
-				    l->slower >= 1 ? l->slower : 1 / l->slower,
-				    l->slower >= 1 ? "slower" : "faster", pv, cv) < 0) {
-			text = NULL;
+		} else {
+			char r[32];
+
+			ipcb_pyvsc_fmt_ratio(l->slower >= 1 ? l->slower : 1 / l->slower, r,
+					     sizeof(r));
+			if (asprintf(&text, "%sx %s: Python %s, C %s", r,
+				     l->slower >= 1 ? "slower" : "faster", pv, cv) < 0)
+				text = NULL;
 		}
 		if (!label || !text) {
 			free(label);

@@ -16,6 +16,9 @@
  *   spawn_bars       bench spawn: spawn_p50_ns (and p99) per series  (plots/bars.gp)
  *   manager_bars     bench manager: op_p50_ns (and p99) per series   (plots/bars.gp)
  *   c2c_heatmap      bench c2c: rtt_p50_ns over params cpu_a, cpu_b (plots/c2c_heatmap.gp)
+ *   python_vs_c      impl=python rows next to their C counterparts of the same run, how
+ *                    many times slower (harness/pyvsc.c pairs them; plots/python_vs_c.gp);
+ *                    one run only, not in overlays
  * Only summary rows (rep "median") with status ok or NOISY (and RACE for the counter), a
  * value, and a size > 0 where size is an axis are plotted. A series is one (mech, impl,
  * mode, workers, placement, params), minus what is the figure's axis; its legend names the

@@ -426,3 +426,8 @@ int ipcb_pyvsc_pairs(const struct ipcb_results *res, struct ipcb_pyvsc_line **ou
 	*n = nv;
 	return 0;
 }
+
+void ipcb_pyvsc_fmt_ratio(double v, char *buf, size_t len)
+{
+	snprintf(buf, len, v >= 1000 && v < 1e15 ? "%.0f" : "%.3g", v);
+}

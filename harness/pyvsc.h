@@ -49,4 +49,7 @@ struct ipcb_pyvsc_line {
  */
 int ipcb_pyvsc_pairs(const struct ipcb_results *res, struct ipcb_pyvsc_line **out, int *n);
 
+/* A ratio for people: "296", "1.38", "0.0136", and "1750" rather than "1.75e+03". */
+void ipcb_pyvsc_fmt_ratio(double v, char *buf, size_t len);
+
 #endif

@@ -706,8 +706,10 @@ static int python_vs_c(struct doc *d, struct rrun *runs, int n, int r)
 		cells[3] = value_cell(l->py_m);
 		cells[4] = l->c ? value_cell(l->c_m) : strdup("-");
 		if (!isnan(l->ratio)) {
-			if (asprintf(&cells[5], "%.3g", l->ratio) < 0)
-				cells[5] = NULL;
+			char q[32];
+
+			ipcb_pyvsc_fmt_ratio(l->ratio, q, sizeof(q));
+			cells[5] = strdup(q);
 		} else {
 			cells[5] = strdup("-");
 		}
@@ -717,12 +719,17 @@ static int python_vs_c(struct doc *d, struct rrun *runs, int n, int r)
 			cells[6] = strdup("counts side by side");
 		} else if (isnan(l->slower)) {
 			cells[6] = strdup("no ratio (a median is 0)");
-		} else if (asprintf(&cells[6], "Python %.3gx %s (%.3g to %.3g)",
-				    l->slower >= 1 ? l->slower : 1 / l->slower,
-				    l->slower >= 1 ? "slower" : "faster",
-				    l->slower >= 1 ? l->slower_lo : 1 / l->slower_hi,
-				    l->slower >= 1 ? l->slower_hi : 1 / l->slower_lo) < 0) {
-			cells[6] = NULL;
+		} else {
+			/* faster: the range turns over with the ratio */
+			int slow = l->slower >= 1;
+			char q[32], lo[32], hi[32];
+
+			ipcb_pyvsc_fmt_ratio(slow ? l->slower : 1 / l->slower, q, sizeof(q));
+			ipcb_pyvsc_fmt_ratio(slow ? l->slower_lo : 1 / l->slower_hi, lo, sizeof(lo));
+			ipcb_pyvsc_fmt_ratio(slow ? l->slower_hi : 1 / l->slower_lo, hi, sizeof(hi));
+			if (asprintf(&cells[6], "Python %sx %s (%s to %s)", q,
+				     slow ? "slower" : "faster", lo, hi) < 0)
+				cells[6] = NULL;
 		}
 		for (int k = 0; k < 7; k++)
 			if (!cells[k])
