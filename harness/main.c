@@ -305,8 +305,10 @@ int main(int argc, char **argv)
 	else if (!strcmp(cfg.progress_s, "on"))
 		cfg.progress = isatty(2) ? 2 : 1;
 
-	if ((cfg.inject || cfg.inject_rate > 0) && strcmp(cmd, "stress") != 0) {
-		fprintf(stderr, "ipcbench: --inject and --inject-rate belong to ipcbench stress\n");
+	if ((cfg.inject || cfg.inject_rate > 0 || ipcb_stress_opts_given()) &&
+	    strcmp(cmd, "stress") != 0) {
+		fprintf(stderr, "ipcbench: --inject, --inject-rate and --stress-lanes belong to "
+			"ipcbench stress\n");
 		return 2;
 	}
 	if (ipcb_fault_from_env() < 0) {

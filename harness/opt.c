@@ -10,6 +10,7 @@
 #include "../bench/pattern.h"
 #include "../ipc/transport.h"
 #include "opt.h"
+#include "stress.h"
 
 #define OFF(f) offsetof(struct ipcb_config, f)
 #define OPT(n, t, off, mn, mx, ch, mv, h) \
@@ -251,6 +252,9 @@ static const struct ipcb_opt *find_opt(const char *name, size_t nlen)
 		for (const struct ipcb_opt *o = (*p)->opts; o && o->name; o++)
 			if (strlen(o->name) == nlen && strncmp(o->name, name, nlen) == 0)
 				return o;
+	for (const struct ipcb_opt *o = ipcb_stress_opts; o->name; o++)
+		if (strlen(o->name) == nlen && strncmp(o->name, name, nlen) == 0)
+			return o;
 	return NULL;
 }
 
@@ -413,6 +417,8 @@ void ipcb_opt_help(FILE *f)
 			fprintf(f, "\n%s bench options:\n", (*p)->name);
 			help_table(f, (*p)->opts);
 		}
+	fprintf(f, "\nstress options:\n");
+	help_table(f, ipcb_stress_opts);
 	for (const struct ipcb_transport *const *t = ipcb_transports; *t; t++) {
 		int shown = 0;
 		if (!(*t)->opts || !(*t)->opts->name)

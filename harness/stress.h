@@ -5,9 +5,16 @@
 
 #include <stddef.h>
 
+#include "opt.h"
 #include "run.h"
 
 struct ipcb_topo;
+
+/* Options of `ipcbench stress` only (--stress-lanes), found by the option parser and listed
+ * by --help like a bench's; ipcb_stress_opts_given() says whether one was given (other
+ * commands refuse them). */
+extern const struct ipcb_opt ipcb_stress_opts[];
+int ipcb_stress_opts_given(void);
 
 /* Before ipcb_config_resolve(): read the stress options (--duration is the whole run here:
  * default 60 s, 10 s with --quick; --inject, --inject-rate), check them, and set the short
