@@ -37,6 +37,12 @@ struct ipcb_metrics {
 };
 void ipcb_metrics_add(struct ipcb_metrics *m, const char *name, const char *unit, double value,
 		      uint64_t samples, uint64_t ops_per_sample, int lower_is_better);
+/* Adds cycles_<who>_per_<per> and instructions_<who>_per_<per> (units "cycles",
+ * "instructions") from one worker's slot over n operations, when this machine counts them
+ * (harness/perf.h); else nothing, on every repetition alike. A repetition in which that
+ * worker could not count gets an empty value, never an estimate. */
+void ipcb_metrics_add_perf(struct ipcb_metrics *m, const struct ipcb_slot *s, const char *who,
+			   const char *per, uint64_t n);
 /* Adds <prefix>_{min,p50,p90,p99,p999,max,mean,stddev}_ns from a histogram. */
 void ipcb_metrics_add_hist(struct ipcb_metrics *m, const char *prefix, const struct ipcb_hist *h,
 			   uint64_t ops_per_sample);

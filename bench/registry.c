@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* The pattern table, built from patterns.def, and the metric helpers patterns share. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../harness/perf.h"
+#include "../harness/run.h"
 #include "pattern.h"
 
 const struct ipcb_pattern *const ipcb_patterns[] = {
@@ -32,6 +35,21 @@ void ipcb_metrics_add(struct ipcb_metrics *m, const char *name, const char *unit
 	x->samples = samples;
 	x->ops_per_sample = ops_per_sample;
 	x->lower_is_better = lower_is_better;
+}
+
+void ipcb_metrics_add_perf(struct ipcb_metrics *m, const struct ipcb_slot *s, const char *who,
+			   const char *per, uint64_t n)
+{
+	char name[40];
+	int ok = s->perf_hw && n;
+
+	if (ipcb_perf_hw_unsupported())
+		return;
+	snprintf(name, sizeof(name), "cycles_%s_per_%s", who, per);
+	ipcb_metrics_add(m, name, "cycles", ok ? (double)s->cycles / (double)n : NAN, 1, 1, 1);
+	snprintf(name, sizeof(name), "instructions_%s_per_%s", who, per);
+	ipcb_metrics_add(m, name, "instructions", ok ? (double)s->instructions / (double)n : NAN,
+			 1, 1, 1);
 }
 
 void ipcb_metrics_add_hist(struct ipcb_metrics *m, const char *prefix, const struct ipcb_hist *h,

@@ -218,6 +218,42 @@ for f in drop@5 dup@5 corrupt@5; do
   check "[ $rc -eq 1 ] && grep -q ',FAILED,.*integrity' '$csv' && ! grep -q ',median,' '$csv'" "fault $f not detected: $(cat "$work/e")"
 done
 
+# ---- --perf: cycles and instructions per message, or "unsupported" said once with the errno ----
+"$bin" run pingpong,stream --mech pipe --sizes 64 --perf $q >/dev/null 2>"$work/e"; rc=$?
+csv=$(ls -t "$out"/2*/results.csv | head -1)
+meta=$(dirname "$csv")/metadata.json
+if grep -q 'cycles and instructions per message: unsupported' "$work/e"; then
+  check "[ $rc -eq 0 ] && [ \$(grep -c unsupported '$work/e') -eq 1 ] && grep -q 'errno' '$work/e' && ! grep -q ',cycles_' '$csv' && grep -q '\"cycles_instructions\": \"perf_event_open' '$meta'" \
+    "--perf unsupported: said once, with the errno, no cycle rows: $(cat "$work/e")"
+else
+  for m in cycles_a_per_rt cycles_b_per_rt instructions_a_per_rt cycles_b_per_msg; do
+    check "[ $rc -eq 0 ] && grep -q ',median,$m,' '$csv'" "--perf: no $m row"
+  done
+fi
+# without --perf there are no cycle rows and no perf event is opened
+check "! grep -q ',cycles_' \"\$(ls -t '$out'/2*/results.csv | sed -n 2p)\"" "cycle rows without --perf"
+# migrations are counted (the scheduler's count or perf's), and the params say how
+check "grep -q 'eff.migrations_by=\\(sched\\|perf\\|sampling\\)' '$csv'" "params lack eff.migrations_by"
+
+# ---- a pinned worker moved to another CPU in the middle of a case: FAILED, pinning did not hold ----
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  "$bin" run pingpong --mech pipe --sizes 64 --cpus 0,0 --reps 1 --duration 3s --warmup 10ms \
+    --no-plots --out "$out/moved" >"$work/o" 2>"$work/e" & main=$!
+  victim=""
+  for _ in $(seq 100); do
+    victim=$(pgrep -P $main | head -1); [ -n "$victim" ] && break; sleep 0.05
+  done
+  sleep 0.5
+  [ -n "$victim" ] && taskset -p -c 1 "$victim" >/dev/null
+  wait $main; rc=$?
+  csv=$(ls "$out"/moved/2*/results.csv 2>/dev/null | head -1)
+  check "[ $rc -eq 1 ] && grep -q 'FAILED,.*pinning did not hold: worker [01] was assigned CPU 0 but ran on CPU' '$csv'" \
+    "a moved worker: rc $rc, $(grep FAILED "$csv")"
+  if grep -q 'eff.migrations_by=sched' "$out"/2*/results.csv 2>/dev/null; then
+    check "grep -q 'migrations counted' '$csv'" "the moved worker's migrations were not counted: $(grep FAILED "$csv")"
+  fi
+fi
+
 # ---- a request the kernel clamps: FAILED naming both values, or recorded with --allow-clamp ----
 # clamp_pair NAME WANT_REFUSED GRANTED WRAPPER -- ARGS: runs ARGS without and with --allow-clamp.
 # Refused: exit 1, a FAILED row saying "<option> <asked> clamped to <granted>", no number.

@@ -68,6 +68,10 @@ const struct ipcb_opt ipcb_opts[] = {
 	  "run a case whose request the kernel capped (--pipe-size, --sock-buf, "
 	  "--posix-mq-depth) with what was granted, and say so in its rows (default: the case "
 	  "FAILS, naming both values)"),
+	OPT("perf", IPCB_OPT_FLAG, OFF(perf), 0, 0, NULL, NULL,
+	  "count cycles and instructions per message with perf_event_open (where the machine "
+	  "has the counters); per-task counters slow every context switch, so latency from such "
+	  "a run is not comparable to one without"),
 	OPT("inject", IPCB_OPT_STRING, OFF(inject), 0, 0, NULL, "LIST",
 	  "stress: faults to inject, comma-separated: kill-worker, stop-worker, slow-consumer, "
 	  "full-queue (default: none)"),

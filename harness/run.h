@@ -13,6 +13,7 @@
 
 #include "hist.h"
 #include "mem.h"
+#include "perf.h"
 
 #define IPCB_MAX_WORKERS 1024
 #define IPCB_MAX_SIZES 64
@@ -53,6 +54,7 @@ struct ipcb_config {
 	double rate;            /* open-loop send rate per second; 0 = closed loop */
 	int allow_clamp;        /* a request the kernel clamped is a recorded warning, not an
 				 * error (harness/request.h) */
+	int perf;               /* --perf: cycles and instructions per message (perf.h) */
 	const char *inject;           /* stress: fault kinds, comma list (stress.c); NULL = none */
 	double inject_rate;     /* stress: faults per second; 0 = default */
 	/* output */
@@ -102,7 +104,11 @@ struct ipcb_case {
 struct ipcb_slot {
 	_Alignas(IPCB_CACHELINE) _Atomic int32_t state;   /* 0 running, 1 done, -errno failed */
 	int32_t cpu_first, cpu_last;          /* sched_getcpu() at gate and at the end */
-	uint32_t migrations;                  /* changes of CPU seen while sampling */
+	uint32_t migrations;                  /* CPU changes from the gate to the end: counted by
+					       * the scheduler or perf, or seen while sampling */
+	int32_t migr_counted;                 /* IPCB_MIGR_*: how (perf.h) */
+	int32_t perf_hw;                      /* 1: cycles and instructions below were counted */
+	uint64_t cycles, instructions;        /* over the measured window (perf.h) */
 	uint64_t heartbeat;
 	char err[160];
 	uint64_t msgs, bytes;                 /* messages / bytes handled in the measured window */
@@ -137,6 +143,7 @@ struct ipcb_wctx {
 	struct ipcb_sync_inst *si;            /* c->sy's instance (state + data), else NULL */
 	struct ipcb_ctl *ctl;
 	struct ipcb_slot *slot;
+	struct ipcb_perf perf;                /* this worker's counters (worker.c opens them) */
 };
 
 /* Worker side. Arrive at the start gate and wait until the parent opens it (every worker

@@ -20,6 +20,7 @@
 #include "../ipc/transport.h"
 #include "../sync/sync.h"
 #include "clock.h"
+#include "perf.h"
 #include "runner.h"
 #include "stats.h"
 #include "topo.h"
@@ -157,6 +158,16 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 	for (int i = 0; i < ncases; i++)
 		if (!cases[i].skip[0])
 			total_reps += cfg->reps;
+	/* Said once per run (metadata.json's "perf" says it too). The probes' answers are
+	 * cached before any worker is forked, so every worker agrees with them. */
+	ipcb_perf_enable(cfg->perf);
+	if (cfg->perf && ipcb_perf_hw_unsupported())
+		fprintf(stderr, "ipcbench: --perf: cycles and instructions per message: unsupported "
+			"here (%s)\n", ipcb_perf_hw_unsupported());
+	if (!strcmp(ipcb_perf_migr_method(), "sampling"))
+		fprintf(stderr, "ipcbench: migrations are sampled with sched_getcpu(), not counted "
+			"(no se.nr_migrations in /proc/thread-self/sched%s)\n",
+			cfg->perf ? " and no cpu-migrations perf event" : "; --perf may count them");
 
 	for (int ci = 0; ci < ncases && !ipcb_interrupted && !ipcb_fatal_hang; ci++) {
 		struct ipcb_case *c = &cases[ci];
@@ -194,6 +205,7 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 		char race[256] = "";   /* a deliberate race lost updates: rows say RACE, and why */
 		char effective[128] = "";
 		char clamped[200] = "";  /* requests clamped under --allow-clamp: every row says so */
+		int migr_by = IPCB_MIGR_SCHED;  /* the least exact way a worker counted */
 		for (int r = 0; r < cfg->reps; r++) {
 			struct ipcb_ctl *ctl;
 			size_t ctl_len;
@@ -233,6 +245,16 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 					snprintf(race, sizeof(race), "expected race: %.200s", why);
 				}
 				seen_string(ctl, c->nworkers, seen[r], sizeof(seen[r]));
+				for (int i = 0; i < c->nworkers; i++) {
+					const struct ipcb_slot *sl = &ctl->slots[i];
+					if (sl->cpu_first < 0)
+						continue;   /* never reached the gate */
+					if (sl->migr_counted == IPCB_MIGR_SAMPLED)
+						migr_by = IPCB_MIGR_SAMPLED;
+					else if (sl->migr_counted == IPCB_MIGR_PERF &&
+						 migr_by == IPCB_MIGR_SCHED)
+						migr_by = IPCB_MIGR_PERF;
+				}
 				if (ctl->clamped[0] && !clamped[0]) {
 					snprintf(clamped, sizeof(clamped), "%s", ctl->clamped);
 					fprintf(stderr, "%sipcbench: %s: warning: %s (--allow-clamp: "
@@ -278,6 +300,12 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 		}
 		else
 			snprintf(params, sizeof(params), "%s", c->params);
+		/* How the migrations metric (and the pinning check) counted: exactly, by the
+		 * scheduler or perf, or from sched_getcpu() samples (perf.h). */
+		size_t pl = strlen(params);
+		snprintf(params + pl, sizeof(params) - pl, "%seff.migrations_by=%s", pl ? ";" : "",
+			 migr_by == IPCB_MIGR_SCHED ? "sched" : migr_by == IPCB_MIGR_PERF ? "perf" :
+			 "sampling");
 		row.params = params;
 		for (int r = 0; r < ok_reps; r++) {
 			snprintf(repname, sizeof(repname), "%d", r + 1);

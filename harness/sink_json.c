@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "fingerprint.h"
+#include "perf.h"
 #include "sink.h"
 #include "topo.h"
 
@@ -165,6 +166,12 @@ static json_t *jv_meta(const struct ipcb_run_meta *meta, const char *run_id, int
 	put(root, "machine", jv_machine(meta->topo, fail), fail);
 	put(root, "cores_note", jv_text(meta->cores_note), fail);
 	put(root, "python_version", jv_text(meta->python_version), fail);
+	/* What was counted per worker (perf.h; the probes are cached). */
+	const char *hw = ipcb_perf_hw_unsupported();
+	json_t *perf = json_object();
+	put(perf, "cycles_instructions", jv_text(hw ? hw : "counted"), fail);
+	put(perf, "migrations_by", jv_text(ipcb_perf_migr_method()), fail);
+	put(root, "perf", perf, fail);
 	json_t *run = json_object();
 	put(run, "placement", jv_text(meta->placement), fail);
 	put(run, "mode", jv_text(meta->mode), fail);

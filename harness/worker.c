@@ -89,6 +89,7 @@ int ipcb_worker_gate(struct ipcb_wctx *w)
 		return -ECANCELED;
 	w->slot->cpu_first = sched_getcpu();
 	w->slot->cpu_last = w->slot->cpu_first;
+	ipcb_perf_start(&w->perf);   /* migrations count from here, as the samples do */
 	return 0;
 }
 
@@ -140,6 +141,9 @@ void ipcb_worker_begin(struct ipcb_wctx *w)
 
 	ipcb_worker_sample_cpu(w);
 	usage_now(w, &s->utime_ns, &s->stime_ns, &s->nvcsw, &s->nivcsw);
+	for (int ev = IPCB_PERF_CYCLES; ev <= IPCB_PERF_INSTRUCTIONS; ev++)
+		if (ipcb_perf_read(&w->perf, ev, &w->perf.begin[ev]) < 0)
+			w->perf.begin[ev] = UINT64_MAX;   /* not counted: no number at the end */
 	s->t_begin_ns = ipcb_now_ns();
 }
 
@@ -154,7 +158,21 @@ void ipcb_worker_end(struct ipcb_wctx *w)
 	s->stime_ns = st - s->stime_ns;
 	s->nvcsw = nv - s->nvcsw;
 	s->nivcsw = ni - s->nivcsw;
+	uint64_t cyc, ins, mig;
+	if (w->perf.begin[IPCB_PERF_CYCLES] != UINT64_MAX &&
+	    w->perf.begin[IPCB_PERF_INSTRUCTIONS] != UINT64_MAX &&
+	    ipcb_perf_read(&w->perf, IPCB_PERF_CYCLES, &cyc) == 0 &&
+	    ipcb_perf_read(&w->perf, IPCB_PERF_INSTRUCTIONS, &ins) == 0) {
+		s->cycles = cyc - w->perf.begin[IPCB_PERF_CYCLES];
+		s->instructions = ins - w->perf.begin[IPCB_PERF_INSTRUCTIONS];
+		s->perf_hw = 1;
+	}
 	ipcb_worker_sample_cpu(w);
+	/* The scheduler's count (or perf's) saw every migration since the gate; the samples
+	 * only those that had not moved back by the next sample: the larger is the truth. */
+	s->migr_counted = ipcb_perf_migrations(&w->perf, &mig);
+	if (s->migr_counted != IPCB_MIGR_SAMPLED && mig > s->migrations)
+		s->migrations = mig > UINT32_MAX ? UINT32_MAX : (uint32_t)mig;
 }
 
 struct worker_arg {
@@ -176,7 +194,9 @@ static int worker_main(struct worker_arg *a)
 			return rc;
 		}
 	}
+	ipcb_perf_open(&w->perf);
 	rc = w->c->pat->worker(w);
+	ipcb_perf_close(&w->perf);
 	if (rc == 0)
 		atomic_store(&w->slot->state, 1);
 	else if (atomic_load(&w->slot->state) == 0)
@@ -458,8 +478,9 @@ static enum ipcb_verdict check_pinning(const struct ipcb_case *c, const struct i
 			continue;   /* unpinned, or a pattern that never reached the gate */
 		if (s->cpu_first != c->cpus[i] || s->cpu_last != c->cpus[i] || s->migrations) {
 			snprintf(reason, rlen, "pinning did not hold: worker %d was assigned CPU %d "
-				 "but ran on CPU %d (then %d, %u migrations seen)", i, c->cpus[i],
-				 s->cpu_first, s->cpu_last, s->migrations);
+				 "but ran on CPU %d (then %d, %u migrations %s)", i, c->cpus[i],
+				 s->cpu_first, s->cpu_last, s->migrations,
+				 s->migr_counted ? "counted" : "seen");
 			return IPCB_FAILED;
 		}
 	}
@@ -482,6 +503,10 @@ enum ipcb_verdict ipcb_rep_run(const struct ipcb_case *c, const struct ipcb_topo
 	*ctl_out = NULL;
 	reason[0] = 0;
 	effective[0] = 0;
+	/* The counters' probes cache their answers: ask here, before any worker (a thread,
+	 * maybe) would ask at the same time. */
+	(void)ipcb_perf_hw_unsupported();
+	(void)ipcb_perf_migr_method();
 	/* The control block lives near the consumer (the first B worker), else worker 0. */
 	req.local_cpu = c->cpus[0];
 	for (int i = 0; i < c->nworkers; i++)
