@@ -467,17 +467,24 @@ static void send_rec(const struct run *r, struct rec *rc)
 {
 	const char *p = (const char *)rc;
 	size_t left = sizeof(*rc);
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
 
+	/* A parent killed outright leaves no reader: EPIPE, not death by SIGPIPE, so that the
+	 * lane still cleans up. Ignored only here, between repetitions: the workers keep the
+	 * disposition `ipcbench run` gives them. */
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &old);
 	/* All or nothing below PIPE_BUF; EINTR (a signal before anything was written) retried. */
 	while (left) {
 		ssize_t w = write(r->wfd, p, left);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			return;   /* the parent is gone: nobody to tell */
+			break;   /* the parent is gone: nobody to tell */
 		p += w;
 		left -= (size_t)w;
 	}
+	sigaction(SIGPIPE, &old, NULL);
 }
 
 /* Spread a lane's cases over the CPU list: each CPU moved by the lane's offset. */
