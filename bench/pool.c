@@ -62,9 +62,10 @@
 #include "../ipc/shm_queue.h"
 #include "../ipc/transport.h"
 #include "pattern.h"
+#include "pool.h"
 
 #define POOL_MAX_SIZE (IPCB_MAX_WORKERS - 2)  /* + submitter + collector */
-#define POOL_MAX_SIZES 32
+#define POOL_MAX_SIZES IPCB_POOL_MAX_SIZES
 #define MAP_ITEMS 256
 #define TASK_QUEUE_CAP 64
 #define RESULT_QUEUE_CAP 1024
@@ -100,7 +101,7 @@ static const struct ipcb_opt pool_opts[] = {
 	  .offset = offsetof(struct pool_settings, sizes), .metavar = "LIST", .base = &pool_cfg,
 	  .check = check_sizes,
 	  .help = "pool: pool sizes to run, each 1 .. 1022 (default: 1, 2, 4, ... up to 2 x CPUs, "
-		  "and the CPU count)" },
+		  "and the CPU count; Python's Pool runs those up to 64)" },
 	{ .name = NULL },
 };
 
@@ -110,8 +111,9 @@ static int cmp_int(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-/* The pool sizes of this run, ascending, duplicates removed. */
-static int pool_sizes(const struct ipcb_config *cfg, int *out)
+/* Shared with bench/python.c, so Python's Pool runs the sizes ours runs and every pair can
+ * be compared (declared in pool.h). */
+int ipcb_pool_sizes(const struct ipcb_config *cfg, int *out)
 {
 	int n = 0, k = 0;
 	char err[200];
@@ -259,7 +261,7 @@ struct pool_variant {
 static int decode(const struct ipcb_config *cfg, int v, struct pool_variant *out)
 {
 	int sizes[POOL_MAX_SIZES];
-	int n = pool_sizes(cfg, sizes);
+	int n = ipcb_pool_sizes(cfg, sizes);
 
 	if (n <= 0 || v < 0 || v >= API_N * NGRAINS * n)
 		return -EINVAL;
@@ -287,7 +289,7 @@ static int decode(const struct ipcb_config *cfg, int v, struct pool_variant *out
 static int pool_variants(const struct ipcb_config *cfg)
 {
 	int sizes[POOL_MAX_SIZES];
-	int n = pool_sizes(cfg, sizes);
+	int n = ipcb_pool_sizes(cfg, sizes);
 
 	memset(stats, 0, sizeof(stats));   /* a new plan: a new run */
 	return n > 0 ? API_N * NGRAINS * n : 0;
@@ -643,7 +645,7 @@ static int pool_finish(const struct ipcb_case *c, struct ipcb_slot *slots, struc
 		st->v[st->n++] = tps;
 	/* Speedup against P = 1 (the first size when the list holds 1; its cases ran first). */
 	int sizes[POOL_MAX_SIZES];
-	(void)pool_sizes(cfg, sizes);
+	(void)ipcb_pool_sizes(cfg, sizes);
 	if (sizes[0] == 1 && pv.psize_idx > 0 && stats[pv.api][pv.grain][0].n) {
 		double base = stat_median(&stats[pv.api][pv.grain][0]);
 		double sp = base > 0 ? tps / base : 0;

@@ -9,8 +9,8 @@
  * with lock=True but only .value's own lock ("naive"); the threaded balance race with and
  * without threading.Lock; Array with and without its lock (the worker sweep of the sync
  * patterns: 1, 2, 4, ... up to the budget); Manager dict, list and Value proxy calls;
- * Pool.map (chunk auto) and apply_async over pool's default sizes (1, 2, 4, ... 2 x CPUs and
- * the CPU count) and grains (empty .. 1 ms); Process start + join with fork, forkserver and
+ * Pool.map (chunk auto) and apply_async over the pool bench's sizes (--pool-sizes, default 1,
+ * 2, 4, ... 2 x CPUs and the CPU count; at most 64) and grains (empty .. 1 ms); Process start + join with fork, forkserver and
  * spawn. ipcb_mp.py documents how each is measured; timing is always to delivery.
  *
  * How a case runs. The case has as many workers as the workload has Python processes or
@@ -54,6 +54,7 @@
 #include "../ipc/transport.h"
 #include "../sync/sync.h"
 #include "pattern.h"
+#include "pool.h"
 
 #ifndef IPCB_PYTHON_DIR
 #define IPCB_PYTHON_DIR "bench/python"
@@ -116,26 +117,16 @@ struct py_variant {
 
 /* ---- the sweep ---- */
 
-/* bench/pool.c's default pool sizes: 1, 2, 4, ... up to 2 x CPUs, the CPU count, 2 x CPUs. */
+/* The pool bench's sizes (--pool-sizes or its default sweep), so every Python pool has a C
+ * pool of the same size to be compared with; sizes over PY_POOL_MAX (interpreters, and the
+ * CPU list handed to the script) are left to the C pool. */
 static int pool_sizes(const struct ipcb_config *cfg, int *out)
 {
-	int cpus = cfg->n_cpus > 0 ? cfg->n_cpus : 1, top = 2 * cpus, n = 0, k = 0;
+	int all[IPCB_POOL_MAX_SIZES], n = ipcb_pool_sizes(cfg, all), k = 0;
 
-	if (top > PY_POOL_MAX)
-		top = PY_POOL_MAX;
-	for (int p = 1; p <= top; p *= 2)
-		out[n++] = p;
-	out[n++] = cpus < top ? cpus : top;
-	out[n++] = top;
-	for (int i = 1; i < n; i++)            /* insertion sort, then drop duplicates */
-		for (int j = i; j > 0 && out[j - 1] > out[j]; j--) {
-			int t = out[j];
-			out[j] = out[j - 1];
-			out[j - 1] = t;
-		}
 	for (int i = 0; i < n; i++)
-		if (k == 0 || out[k - 1] != out[i])
-			out[k++] = out[i];
+		if (all[i] <= PY_POOL_MAX)
+			out[k++] = all[i];
 	return k;
 }
 
@@ -153,7 +144,7 @@ static int prodcons_layouts(const struct ipcb_config *cfg, int *out)
 static int sweep(const struct ipcb_config *cfg, const struct py_workload *w, int v,
 		 struct py_variant *out)
 {
-	int list[2 * PY_POOL_MAX + 2], n;
+	int list[IPCB_POOL_MAX_SIZES], n;
 
 	memset(out, 0, sizeof(*out));
 	out->w = w;
