@@ -16,7 +16,8 @@
  *
  * A byte stream like the pipe: writes up to PIPE_BUF bytes are atomic, larger ones from
  * several producers could interleave, so MULTI_PROD is not claimed. The kernel buffer size
- * (F_GETPIPE_SZ) is recorded as an effective parameter and not changed.
+ * (F_GETPIPE_SZ) is recorded as an effective parameter, and set as for the pipe when
+ * --pipe-size asks (ipc/pipe.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "names.h"
+#include "pipe.h"
 #include "transport.h"
 
 enum { AB_R, AB_W, BA_R, BA_W, FIFO_FDS };
@@ -56,7 +58,7 @@ static int fifo_open_pair(int *fd)
 
 static int fifo_setup(struct ipcb_chan *ch)
 {
-	int rc, sz;
+	int rc;
 
 	for (int i = 0; i < IPCB_CHAN_FDS; i++)
 		ch->fd[i] = -1;
@@ -65,11 +67,7 @@ static int fifo_setup(struct ipcb_chan *ch)
 		rc = fifo_open_pair(&ch->fd[BA_R]);
 	if (rc < 0)
 		return rc;   /* teardown closes what was opened; the runner removes the names */
-	sz = fcntl(ch->fd[AB_W], F_GETPIPE_SZ);
-	if (sz < 0)
-		return -errno;
-	snprintf(ch->effective, sizeof(ch->effective), "pipe_sz=%d", sz);
-	return 0;
+	return ipcb_pipe_size(ch, ch->fd[AB_W], ch->fd[BA_W]);
 }
 
 static int fifo_attach(struct ipcb_chan *ch, struct ipcb_end *e, int role)
@@ -108,6 +106,7 @@ const struct ipcb_transport ipcb_transport_fifo = {
 	.caps = IPCB_CAP_STREAM | IPCB_CAP_DUPLEX | IPCB_CAP_NAMED,
 	.max_msg = 0,
 	.setup = fifo_setup,
+	.opts = ipcb_pipe_opts,
 	.attach = fifo_attach,
 	.send = fifo_send,
 	.recv = fifo_recv,

@@ -19,9 +19,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "opt.h"
+#include "pipe.h"
 #include "request.h"
-#include "transport.h"
 
 #define PIPE_MAX_PROC "/proc/sys/fs/pipe-max-size"
 
@@ -31,11 +30,11 @@ static struct pipe_settings {
 	size_t size;          /* --pipe-size, 0 = the kernel's default */
 } pipe_cfg;
 
-static const struct ipcb_opt pipe_opts[] = {
+const struct ipcb_opt ipcb_pipe_opts[] = {
 	{ .name = "pipe-size", .type = IPCB_OPT_SIZE,
 	  .offset = offsetof(struct pipe_settings, size), .min = 1, .max = 1 << 30,
 	  .metavar = "BYTES", .base = &pipe_cfg,
-	  .help = "pipe: buffer size of each pipe (F_SETPIPE_SZ; the kernel rounds it up to a "
+	  .help = "pipe, fifo: buffer size of each pipe (F_SETPIPE_SZ; the kernel rounds it up to a "
 		  "power-of-two number of pages; over fs.pipe-max-size it is a clamp, see "
 		  "--allow-clamp; default: the kernel's, 64 KiB)" },
 	{ .name = NULL },
@@ -78,25 +77,32 @@ static int pipe_resize(struct ipcb_chan *ch, int fd)
 	return rc < 0 ? rc : got;
 }
 
+int ipcb_pipe_size(struct ipcb_chan *ch, int w1, int w2)
+{
+	if (pipe_cfg.size) {
+		int a = pipe_resize(ch, w1), b;
+		if (a < 0)
+			return a;
+		if ((b = pipe_resize(ch, w2)) < 0)
+			return b;
+		snprintf(ch->effective, sizeof(ch->effective), "pipe_sz_req=%zu;pipe_sz=%d",
+			 pipe_cfg.size, a < b ? a : b);
+		return 0;
+	}
+	int sz = fcntl(w1, F_GETPIPE_SZ);
+	if (sz < 0)
+		return -errno;
+	snprintf(ch->effective, sizeof(ch->effective), "pipe_sz=%d", sz);
+	return 0;
+}
+
 static int pipe_setup(struct ipcb_chan *ch)
 {
 	for (int i = 0; i < IPCB_CHAN_FDS; i++)
 		ch->fd[i] = -1;
 	if (pipe2(&ch->fd[AB_R], O_CLOEXEC) < 0 || pipe2(&ch->fd[BA_R], O_CLOEXEC) < 0)
 		return -errno;
-	if (pipe_cfg.size) {
-		int a = pipe_resize(ch, ch->fd[AB_W]), b;
-		if (a < 0)
-			return a;
-		if ((b = pipe_resize(ch, ch->fd[BA_W])) < 0)
-			return b;
-		snprintf(ch->effective, sizeof(ch->effective), "pipe_sz_req=%zu;pipe_sz=%d",
-			 pipe_cfg.size, a < b ? a : b);
-		return 0;
-	}
-	int sz = fcntl(ch->fd[AB_W], F_GETPIPE_SZ);
-	snprintf(ch->effective, sizeof(ch->effective), "pipe_sz=%d", sz);
-	return 0;
+	return ipcb_pipe_size(ch, ch->fd[AB_W], ch->fd[BA_W]);
 }
 
 static int pipe_attach(struct ipcb_chan *ch, struct ipcb_end *e, int role)
@@ -134,7 +140,7 @@ const struct ipcb_transport ipcb_transport_pipe = {
 	.summary = "anonymous pipe(2), one per direction (byte stream)",
 	.caps = IPCB_CAP_STREAM | IPCB_CAP_DUPLEX,
 	.max_msg = 0,
-	.opts = pipe_opts,
+	.opts = ipcb_pipe_opts,
 	.setup = pipe_setup,
 	.attach = pipe_attach,
 	.send = pipe_send,
