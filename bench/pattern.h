@@ -43,6 +43,11 @@ void ipcb_metrics_add(struct ipcb_metrics *m, const char *name, const char *unit
  * worker could not count gets an empty value, never an estimate. */
 void ipcb_metrics_add_perf(struct ipcb_metrics *m, const struct ipcb_slot *s, const char *who,
 			   const char *per, uint64_t n);
+/* Adds csw_vol_<who>_per_<per> and csw_invol_<who>_per_<per> (unit "switches"): one
+ * worker's voluntary (it blocked) and involuntary (it was preempted) context switches over
+ * its measured window (getrusage), per operation. */
+void ipcb_metrics_add_csw(struct ipcb_metrics *m, const struct ipcb_slot *s, const char *who,
+			  const char *per, uint64_t n);
 /* Adds <prefix>_{min,p50,p90,p99,p999,max,mean,stddev}_ns from a histogram. */
 void ipcb_metrics_add_hist(struct ipcb_metrics *m, const char *prefix, const struct ipcb_hist *h,
 			   uint64_t ops_per_sample);

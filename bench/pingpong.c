@@ -253,6 +253,8 @@ static int pingpong_finish(const struct ipcb_case *c, struct ipcb_slot *slots,
 			 (double)(b->msgs ? b->msgs : 1), 1, 1, 1);
 	ipcb_metrics_add_perf(m, a, "a", "rt", a->msgs);
 	ipcb_metrics_add_perf(m, b, "b", "rt", b->msgs);
+	ipcb_metrics_add_csw(m, a, "a", "rt", a->msgs);
+	ipcb_metrics_add_csw(m, b, "b", "rt", b->msgs);
 	ipcb_metrics_add(m, "migrations", "count", (double)(a->migrations + b->migrations), 1, 1, 1);
 	(void)c;
 	return 0;

@@ -52,6 +52,18 @@ void ipcb_metrics_add_perf(struct ipcb_metrics *m, const struct ipcb_slot *s, co
 			 1, 1, 1);
 }
 
+void ipcb_metrics_add_csw(struct ipcb_metrics *m, const struct ipcb_slot *s, const char *who,
+			  const char *per, uint64_t n)
+{
+	char name[40];
+	double d = n ? (double)n : NAN;
+
+	snprintf(name, sizeof(name), "csw_vol_%s_per_%s", who, per);
+	ipcb_metrics_add(m, name, "switches", (double)s->nvcsw / d, 1, 1, 1);
+	snprintf(name, sizeof(name), "csw_invol_%s_per_%s", who, per);
+	ipcb_metrics_add(m, name, "switches", (double)s->nivcsw / d, 1, 1, 1);
+}
+
 void ipcb_metrics_add_hist(struct ipcb_metrics *m, const char *prefix, const struct ipcb_hist *h,
 			   uint64_t ops_per_sample)
 {

@@ -227,6 +227,8 @@ static int stream_finish(const struct ipcb_case *c, struct ipcb_slot *slots,
 			 (double)b->msgs, 1, 1, 1);
 	ipcb_metrics_add_perf(m, a, "a", "msg", a->msgs);
 	ipcb_metrics_add_perf(m, b, "b", "msg", b->msgs);
+	ipcb_metrics_add_csw(m, a, "a", "msg", a->msgs);
+	ipcb_metrics_add_csw(m, b, "b", "msg", b->msgs);
 	ipcb_metrics_add(m, "migrations", "count", (double)(a->migrations + b->migrations), 1, 1, 1);
 	return 0;
 }
