@@ -392,6 +392,11 @@ static int rec_add(struct loader *L, const struct ipcb_csv_rec *rec)
 		}
 		return 0;
 	}
+	if (!c->note && !strcmp(status, "ok") && *rec->col[IPCB_COL_REASON]) {
+		c->note = strdup(rec->col[IPCB_COL_REASON]);
+		if (!c->note)
+			return -ENOMEM;
+	}
 	m = case_metric_add(c, rec);
 	if (!m)
 		return -ENOMEM;
@@ -510,6 +515,7 @@ void ipcb_results_free(struct ipcb_results *r)
 		free(c->cpus);
 		free(c->fail_status);
 		free(c->fail_reason);
+		free(c->note);
 		free(c->label);
 	}
 	free(r->c);

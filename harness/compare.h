@@ -88,6 +88,8 @@ struct ipcb_rcase {
 	char *fail_status;     /* "FAILED", "SKIPPED" or "PARTIAL" when a row without a metric
 				* said so, else NULL */
 	char *fail_reason;
+	char *note;            /* the reason on an ok row with a number (a request the kernel
+				* clamped, run with --allow-clamp): first one seen, else NULL */
 	struct ipcb_rmetric *m;
 	int nm;
 	char *label;           /* set by ipcb_results_label */

@@ -658,6 +658,35 @@ static int bench_failures(struct doc *d, struct rrun *runs, int n, const char *b
 	return ret;
 }
 
+/* The cases of bench that gave numbers with a note in their rows' reason (a request the
+ * kernel clamped, run anyway with --allow-clamp): a reader of the table must see it. */
+static int bench_notes(struct doc *d, struct rrun *runs, int n, const char *bench)
+{
+	static const char *const head[] = { "case", "run", "note" };
+	int any = 0;
+
+	for (int r = 0; r < n; r++)
+		for (int i = 0; i < runs[r].res.nc; i++) {
+			const struct ipcb_rcase *c = &runs[r].res.c[i];
+			char *cells[3];
+
+			if (strcmp(c->bench, bench) || !c->note || !case_has_numbers(c))
+				continue;
+			if (!any) {
+				doc_p(d, "Cases whose numbers carry a warning:");
+				doc_table(d, 3, head, "lll");
+				any = 1;
+			}
+			cells[0] = c->label ? c->label : c->mech;
+			cells[1] = n > 1 ? runs[r].label : runs[r].res.run_id;
+			cells[2] = c->note;
+			doc_row(d, cells);
+		}
+	if (any)
+		doc_table_end(d);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- Python vs C */
 
 /* The Python rows of run r next to their C counterparts (harness/pyvsc.c's table): both
@@ -978,6 +1007,8 @@ static int write_doc(struct doc *d, struct rrun *runs, int n, const char *out_di
 			     : bench_tables_multi(d, runs, n, benches[b]);
 		if (!ret)
 			ret = bench_failures(d, runs, n, benches[b]);
+		if (!ret)
+			ret = bench_notes(d, runs, n, benches[b]);
 	}
 	if (!nb)
 		doc_p(d, "No rows.");

@@ -35,8 +35,12 @@ static const char *plots_src = IPCB_PLOTS_DIR;
 
 static const char header[] = IPCB_TEST_CSV_HEADER;
 
+static const char clamp_note[] =
+	"--pipe-size 4194304 clamped to 1048576 by fs.pipe-max-size=1048576";
+
 /* A run: pingpong pipe and shm-ring at 64 and 4096 B (5 repetitions and the median of
- * rtt_p50_ns and rtt_p99_ns), fifo FAILED; times scaled by scale. */
+ * rtt_p50_ns and rtt_p99_ns; pipe 4 KiB's rows carry a clamp warning), fifo FAILED; times
+ * scaled by scale. */
 static int write_run(const char *dir, const char *run_id, const char *host, double scale)
 {
 	static const char *const mech[] = { "pipe", "shm-ring" };
@@ -57,14 +61,17 @@ static int write_run(const char *dir, const char *run_id, const char *host, doub
 				double base = (m ? 400 : 4000) * (s ? 1.5 : 1) * (k ? 2.5 : 1) * scale;
 				const char *metric = k ? "rtt_p99_ns" : "rtt_p50_ns";
 
+				/* pipe 4 KiB ran with a clamped request (--allow-clamp) */
+				const char *note = !m && s ? clamp_note : "";
+
 				for (int r = 0; r < 5; r++)
 					fprintf(fp, "%s,pingpong,%s,c,process,2,0;1,0;1,compact,none,%d,"
-						"verify=sparse,%d,%s,ns,%.17g,,,1000,1,ok,\n", run_id,
-						mech[m], s ? 4096 : 64, r + 1, metric, base * f[r]);
+						"verify=sparse,%d,%s,ns,%.17g,,,1000,1,ok,%s\n", run_id,
+						mech[m], s ? 4096 : 64, r + 1, metric, base * f[r], note);
 				fprintf(fp, "%s,pingpong,%s,c,process,2,0;1,0;1,compact,none,%d,"
-					"verify=sparse,median,%s,ns,%.17g,%.17g,%.17g,5,1,%s,\n", run_id,
+					"verify=sparse,median,%s,ns,%.17g,%.17g,%.17g,5,1,%s,%s\n", run_id,
 					mech[m], s ? 4096 : 64, metric, base, base * 0.998, base * 1.002,
-					m && s ? "NOISY" : "ok");
+					m && s ? "NOISY" : "ok", note);
 			}
 	fprintf(fp, "%s,pingpong,fifo,c,process,2,0;1,,compact,none,64,verify=sparse,2,,,,,,0,1,"
 		"FAILED,\"worker 1 died, signal 9\"\n", run_id);
@@ -186,6 +193,10 @@ static void test_single(const char *root)
 	CHECK(strstr(md, "| shm-ring 4 KiB | 600.0 ns \\[598.8, 601.2\\] NOISY |"));
 	CHECK(strstr(md, "| fifo 64 B | - | - | FAILED: worker 1 died, signal 9 |"));
 	CHECK(strstr(md, "Median over 5 repetitions"));
+	/* the clamp warning of pipe 4 KiB is shown, and only for that case */
+	CHECKF(strstr(md, "Cases whose numbers carry a warning:") &&
+	       strstr(md, "| pipe 4 KiB | r1 | "), "%s", md);
+	CHECK(count(md, "clamped to 1048576") == 1);
 	CHECK(strstr(html, "<td>Test CPU &lt;3GHz&gt;</td>"));
 	check_self_contained(html);
 	if (have_gnuplot()) {
