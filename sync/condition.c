@@ -5,6 +5,8 @@
  * notify (post) takes the lock, bumps the generation, signals one waiter and unlocks; wait
  * takes the lock and sleeps until the generation differs from the last one this worker saw
  * (so a notify that comes before the wait is not lost, and a spurious wake-up is ignored).
+ * notify_all (post_all) bumps the generation once and broadcasts: every worker asleep in
+ * wait sees a new generation and returns.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -45,11 +47,13 @@ static int condition_init(void *st, int nworkers, char *why, size_t len)
 	return -rc;
 }
 
+/* Nothing to destroy, on purpose: glibc's pthread_cond_destroy waits until every waiter
+ * it counts has left pthread_cond_wait, and a worker killed in there (a timed-out or
+ * failed case) never leaves, so fini would hang the parent. The objects live only in the
+ * shared mapping, which the caller unmaps; neither holds anything outside it. */
 static void condition_fini(void *st)
 {
-	struct condition_state *s = st;
-	(void)pthread_cond_destroy(&s->cv);
-	(void)pthread_mutex_destroy(&s->m);
+	(void)st;
 }
 
 static int condition_attach(struct ipcb_sync_ctx *x)
@@ -76,7 +80,7 @@ static int condition_wait(struct ipcb_sync_ctx *x)
 	return -rc;
 }
 
-static int condition_notify(struct ipcb_sync_ctx *x)
+static int condition_notify_n(struct ipcb_sync_ctx *x, int all)
 {
 	struct condition_state *s = x->st;
 	int rc = pthread_mutex_lock(&s->m);
@@ -84,14 +88,24 @@ static int condition_notify(struct ipcb_sync_ctx *x)
 	if (rc != 0)
 		return -rc;
 	s->gen++;
-	rc = pthread_cond_signal(&s->cv);
+	rc = all ? pthread_cond_broadcast(&s->cv) : pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->m);
 	return -rc;
 }
 
+static int condition_notify(struct ipcb_sync_ctx *x)
+{
+	return condition_notify_n(x, 0);
+}
+
+static int condition_notify_all(struct ipcb_sync_ctx *x)
+{
+	return condition_notify_n(x, 1);
+}
+
 const struct ipcb_sync ipcb_sync_condition = {
 	.name = "condition",
-	.summary = "Condition: process-shared pthread mutex + condvar, notify one",
+	.summary = "Condition: process-shared pthread mutex + condvar, notify one or all",
 	.caps = IPCB_SYNC_WAIT | IPCB_SYNC_PSHARED,
 	.state_size = sizeof(struct condition_state),
 	.state_align = 64,
@@ -100,4 +114,5 @@ const struct ipcb_sync ipcb_sync_condition = {
 	.attach = condition_attach,
 	.wait = condition_wait,
 	.post = condition_notify,
+	.post_all = condition_notify_all,
 };

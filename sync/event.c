@@ -58,5 +58,6 @@ const struct ipcb_sync ipcb_sync_event = {
 	.state_align = 64,
 	.wait = event_wait,
 	.post = event_set,
+	.post_all = event_set,   /* set already releases every waiter */
 	.reset = event_clear,
 };

@@ -105,6 +105,15 @@ struct ipcb_sync {
 	int (*wait)(struct ipcb_sync_ctx *x);
 	int (*post)(struct ipcb_sync_ctx *x);
 	void (*reset)(struct ipcb_sync_ctx *x);
+	/* WAIT, optional: wake every worker waiting now (Condition.notify_all; an event's post
+	 * already does). Returns 0 or -errno. NULL where "all" has no meaning (semaphores). */
+	int (*post_all)(struct ipcb_sync_ctx *x);
+
+	/* LOCK, optional: how many times a locker found the owner dead and took the lock over
+	 * (a robust mutex: lock() returns 0 then, and this count is how the loss is seen, since
+	 * the dead owner's critical section may be half done). Parent or worker, any time after
+	 * init. NULL: the primitive cannot tell. */
+	uint64_t (*owner_deaths)(void *st);
 
 	/* LOCK or COUNTER: `pairs` times, deposit (balance += TICK + amount) then withdraw
 	 * (balance += TICK - amount), each update protected by the primitive. balance is

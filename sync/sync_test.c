@@ -9,6 +9,10 @@
  *  - the racy `none` loses updates with two workers pinned on CPUs 0 and 1 (up to 5 tries:
  *    it fails only if it never loses);
  *  - wait primitives wake a sleeping waiter (process and thread), a barrier releases all;
+ *  - post_all (Condition.notify_all, Event.set) wakes every one of several sleeping waiters
+ *    and none before it; a cleared event holds them again;
+ *  - a robust lock whose owner dies holding it goes to the waiting locker, the death is
+ *    counted once (owner_deaths), the dead owner's count is intact, the lock stays exact;
  *  - nothing is left afterwards: no registered name, nothing of ours in /dev/shm or /tmp.
  * Under ThreadSanitizer (a thread-mode build) only the thread tests of the correct
  * primitives run: TSan does not follow fork, and the race of `none` is the point of it.
@@ -415,6 +419,248 @@ static void test_wait(const struct ipcb_sync *sy, int threads)
 	ipcb_sync_inst_free(&si);
 }
 
+/* ---- notify all: many waiters ---- */
+#define CROWD 4
+
+struct crowd {
+	const struct ipcb_sync_inst *si;
+	int id, rounds, rc;
+};
+
+/* A waiter of the crowd: round r begins when the poster has opened it (go == r: after it
+ * has cleared an event), so a waiter can never run into the previous round's post. */
+static void *crowd_main(void *p)
+{
+	struct crowd *w = p;
+	struct tdata *d = w->si->data;
+	struct ipcb_sync_ctx x;
+	int rc = ipcb_sync_ctx_attach(&x, w->si, w->id);
+
+	for (int r = 0; rc == 0 && r < w->rounds; r++) {
+		while (atomic_load(&d->go) < (uint32_t)r)
+			sched_yield();
+		atomic_fetch_add(&d->waiting, 1);
+		rc = w->si->sy->wait(&x);
+		atomic_fetch_add(&d->woke, 1);
+	}
+	if (rc == 0)
+		ipcb_sync_ctx_detach(&x);
+	w->rc = rc;
+	return NULL;
+}
+
+/* post_all (Condition.notify_all, Event.set) with CROWD waiters asleep: none returns before
+ * the post, every one returns after it, round after round. An event is cleared between
+ * rounds (reset), so the next round checks that a cleared event holds its waiters again. */
+static void test_post_all(const struct ipcb_sync *sy, int threads)
+{
+	const int rounds = 5, n = CROWD;
+	struct ipcb_sync_inst si;
+	struct ipcb_sync_ctx x;
+	struct crowd w[CROWD];
+	pthread_t th[CROWD];
+	pid_t pid[CROWD];
+	int started = 0, stuck = 0;
+
+	if (!sy->post_all)
+		return;
+	if (new_inst(&si, sy, n + 1) < 0) {
+		CHECKF(0, "%s: instance", sy->name);
+		return;
+	}
+	struct tdata *d = si.data;
+	for (int i = 0; i < n; i++, started++) {
+		w[i] = (struct crowd){ .si = &si, .id = i + 1, .rounds = rounds };
+		if (threads) {
+			if (pthread_create(&th[i], NULL, crowd_main, &w[i]) != 0)
+				break;
+			continue;
+		}
+		fflush(NULL);
+		if ((pid[i] = fork()) < 0)
+			break;
+		if (pid[i] == 0) {
+			alarm(60);
+			crowd_main(&w[i]);
+			_exit(w[i].rc ? 1 : 0);
+		}
+	}
+	CHECKF(started == n, "%s: started %d of %d waiters", sy->name, started, n);
+	if (started == n && ipcb_sync_ctx_attach(&x, &si, 0) == 0) {
+		for (int r = 0; r < rounds; r++) {
+			uint32_t before = (uint32_t)(n * r), after = (uint32_t)(n * (r + 1));
+			time_t until = time(NULL) + 10;
+			while (atomic_load(&d->waiting) < after && time(NULL) < until)
+				sched_yield();
+			/* Give the last one time to fall asleep: a post now must wake sleepers. */
+			struct timespec ts = { 0, 5000000 };
+			nanosleep(&ts, NULL);
+			CHECKF(atomic_load(&d->woke) == before, "%s (%s, round %d): %u waiters returned "
+			       "before the post", sy->name, threads ? "threads" : "processes", r,
+			       atomic_load(&d->woke) - before);
+			CHECKF(sy->post_all(&x) == 0, "%s: post_all", sy->name);
+			until = time(NULL) + 10;
+			while (atomic_load(&d->woke) < after && time(NULL) < until)
+				sched_yield();
+			CHECKF(atomic_load(&d->woke) == after, "%s (%s, round %d): %u of %d waiters "
+			       "woke", sy->name, threads ? "threads" : "processes", r,
+			       atomic_load(&d->woke) - before, n);
+			if (atomic_load(&d->woke) != after) {
+				stuck = 1;
+				break;
+			}
+			if (sy->reset)
+				sy->reset(&x);
+			atomic_store(&d->go, (uint32_t)r + 1);
+		}
+		ipcb_sync_ctx_detach(&x);
+	}
+	for (int i = 0; i < started; i++) {
+		if (threads) {
+			if (stuck) {
+				/* A waiter thread that never woke cannot be joined: report and end. */
+				CHECKF(0, "%s: a waiter thread is stuck", sy->name);
+				exit(TEST_END());
+			}
+			pthread_join(th[i], NULL);
+			CHECKF(w[i].rc == 0, "%s: waiter %d failed", sy->name, i + 1);
+			continue;
+		}
+		int st;
+		if (stuck)
+			kill(pid[i], SIGKILL);
+		while (waitpid(pid[i], &st, 0) < 0 && errno == EINTR)
+			;
+		CHECKF(stuck || (WIFEXITED(st) && WEXITSTATUS(st) == 0), "%s: waiter process %d "
+		       "failed", sy->name, i + 1);
+	}
+	ipcb_sync_inst_free(&si);
+}
+
+/* ---- owner death (robust locks) ---- */
+struct victim {
+	const struct ipcb_sync_inst *si;
+	uint64_t pairs;
+	int rc;
+};
+
+/* Lock and count `pairs` times, lock once more, count, and end (exit the process or the
+ * thread) holding the lock once the survivor is about to lock it. */
+static void *victim_main(void *p)
+{
+	struct victim *v = p;
+	const struct ipcb_sync *sy = v->si->sy;
+	struct tdata *d = v->si->data;
+	struct ipcb_sync_ctx x;
+	int rc = ipcb_sync_ctx_attach(&x, v->si, 0);
+
+	for (uint64_t i = 0; rc == 0 && i < v->pairs; i++) {
+		if ((rc = sy->lock(&x)) == 0) {
+			d->plain++;
+			sy->unlock(&x);
+		}
+	}
+	if (rc == 0 && (rc = sy->lock(&x)) == 0) {
+		d->plain++;
+		atomic_store(&d->ready, 1);
+		/* Die while the survivor sleeps in lock() (it says when it is about to). */
+		while (!atomic_load(&d->waiting))
+			sched_yield();
+		struct timespec ts = { 0, 5000000 };
+		nanosleep(&ts, NULL);
+	}
+	v->rc = rc;
+	return NULL;   /* no unlock, no detach: the owner is gone */
+}
+
+/* A worker dies holding the lock while another waits for it: the waiter gets the lock (the
+ * kernel hands it over), the death is counted once, the count the dead owner made under
+ * the lock is all there, and the lock then works as before: exact under two workers. */
+static void test_owner_death(const struct ipcb_sync *sy, int threads)
+{
+	const uint64_t pairs = 1000;
+	struct ipcb_sync_inst si;
+	struct ipcb_sync_ctx x;
+	struct victim v;
+	pthread_t th;
+	pid_t pid = -1;
+	int st, rc;
+
+	if (!sy->owner_deaths)
+		return;
+	if (new_inst(&si, sy, 2) < 0) {
+		CHECKF(0, "%s: instance", sy->name);
+		return;
+	}
+	struct tdata *d = si.data;
+	v = (struct victim){ .si = &si, .pairs = pairs };
+	if (threads) {
+		if (pthread_create(&th, NULL, victim_main, &v) != 0) {
+			CHECKF(0, "%s: pthread_create", sy->name);
+			goto out;
+		}
+	} else {
+		fflush(NULL);
+		if ((pid = fork()) < 0) {
+			CHECKF(0, "%s: fork", sy->name);
+			goto out;
+		}
+		if (pid == 0) {
+			alarm(60);
+			victim_main(&v);
+			_exit(v.rc ? 1 : 0);
+		}
+	}
+	while (!atomic_load(&d->ready))
+		sched_yield();
+	CHECK(ipcb_sync_ctx_attach(&x, &si, 1) == 0);
+	atomic_store(&d->waiting, 1);
+	rc = sy->lock(&x);   /* sleeps until the owner is gone */
+	CHECKF(rc == 0, "%s (%s): lock after the owner died: %s", sy->name,
+	       threads ? "thread" : "process", strerror(-rc));
+	CHECKF(sy->owner_deaths(si.st) == 1, "%s (%s): %llu owner deaths counted, 1 happened",
+	       sy->name, threads ? "thread" : "process",
+	       (unsigned long long)sy->owner_deaths(si.st));
+	CHECKF(d->plain == (int64_t)pairs + 1, "%s: the dead owner's count is %lld, not %llu",
+	       sy->name, (long long)d->plain, (unsigned long long)pairs + 1);
+	if (rc == 0)
+		sy->unlock(&x);
+	if (threads) {
+		pthread_join(th, NULL);
+		CHECKF(v.rc == 0, "%s: victim thread failed", sy->name);
+	} else {
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: victim process failed", sy->name);
+	}
+	/* Made consistent: lock and trylock as before, no second death counted. */
+	CHECKF(sy->lock(&x) == 0, "%s: lock after recovery", sy->name);
+	sy->unlock(&x);
+	if (sy->trylock) {
+		CHECKF(sy->trylock(&x) == 0, "%s: trylock after recovery", sy->name);
+		sy->unlock(&x);
+	}
+	ipcb_sync_ctx_detach(&x);
+	struct job jobs[2];
+	for (int i = 0; i < 2; i++)
+		jobs[i] = (struct job){ .si = &si, .id = i, .cpu = -1, .nworkers = 2,
+					.pairs = pairs, .do_run = 1, .do_lock = 1 };
+	atomic_store(&d->ready, 0);
+	CHECKF(run_jobs(jobs, 2, threads) == 0, "%s: workers after recovery", sy->name);
+	uint64_t survived;
+	int64_t amount;
+	ipcb_sync_balance_split(d->balance, &survived, &amount);
+	CHECKF(survived == 4 * pairs && amount == 0, "%s after recovery: %llu of %llu updates, "
+	       "balance %lld", sy->name, (unsigned long long)survived,
+	       (unsigned long long)(4 * pairs), (long long)amount);
+	CHECKF(d->plain == (int64_t)(3 * pairs + 1), "%s after recovery: count %lld of %llu",
+	       sy->name, (long long)d->plain, (unsigned long long)(3 * pairs + 1));
+	CHECKF(sy->owner_deaths(si.st) == 1, "%s: %llu owner deaths after recovery", sy->name,
+	       (unsigned long long)sy->owner_deaths(si.st));
+out:
+	ipcb_sync_inst_free(&si);
+}
+
 /* ---- hygiene ---- */
 static int leftovers(const char *dir, const char *prefix)
 {
@@ -457,6 +703,12 @@ int main(void)
 		if (!tsan)
 			test_wait(sy, 0);
 		test_wait(sy, 1);
+		if (!tsan)
+			test_post_all(sy, 0);
+		test_post_all(sy, 1);
+		if (!tsan)
+			test_owner_death(sy, 0);
+		test_owner_death(sy, 1);
 	}
 	if (!tsan)
 		test_race();
