@@ -5,7 +5,7 @@
  *
  * What is measured: the cost of handing a message to another CPU through ordinary memory —
  * one copy into the ring in send, one copy out in recv, and the cache-line transfers of the
- * record (no index: see "Publication" below). No system call is made on the fast path; the futex wait mode makes
+ * data and of one index. No system call is made on the fast path; the futex wait mode makes
  * one only when a side really sleeps. Deliberately excluded: zero-copy (the transport API
  * passes buffers), several producers or consumers (SPSC only: setup refuses n_a or n_b > 1),
  * and any lock.
@@ -20,50 +20,48 @@
  * (SHM_RING_LINE = 128 bytes, two cache lines: adjacent-line prefetchers pull lines in pairs,
  * so 64 bytes apart is not far enough to keep the two sides from disturbing each other):
  *
- *   producer line: head (bytes written, stored at detach for the next attach of the role),
- *                  prod_closed, and the consumer's sleep flag and futex word (the producer
- *                  is the one who reads the flag and wakes);
+ *   producer line: head (bytes ever published), prod_closed, and the consumer's sleep flag
+ *                  and futex word (the producer is the one who reads the flag and wakes);
  *   consumer line: tail (bytes ever consumed), cons_closed, and the producer's sleep flag
  *                  and futex word.
  *
  * head and tail are free-running 64-bit byte counters (they never wrap in practice: 2^64
  * bytes at 100 GB/s is 5.8 years), so used = head - tail with no full/empty ambiguity, and
  * the capacity need not be a power of two: each side keeps its own offset into the data
- * area and wraps it with one compare. The producer caches tail in private memory and re-reads
- * the shared one (acquire) only when the cached value says "full", so while the ring is not
- * full it does not touch the consumer's line at all (the cached-index idea of ck_ring and
- * Rigtorp's SPSCQueue); the consumer needs no copy of head at all (see "Publication").
+ * area and wraps it with one compare. Each side caches the other's counter in private memory
+ * and re-reads the shared one (acquire) only when the cached value says "full" or "empty",
+ * so while the ring is neither, a side does not touch the other's line at all (the classic
+ * cached-index SPSC ring, as in ck_ring and Rigtorp's SPSCQueue).
  *
  * A message is a record: an 8-byte length word, then the payload, padded to whole cache
- * lines (a message of up to 56 bytes is one line). Records on line boundaries keep the
- * producer, writing the next record, off the lines of the record the consumer is reading
- * (with 8-byte records, a 64-byte message shares a line with its neighbours and, when the
- * consumer keeps up, that line bounces between the CPUs on every message: measured, that
- * costs more than the padding); the price is up to 63 bytes per message, one line per
- * message for the smallest ones. The length word never
+ * lines. Records on line boundaries keep the producer, writing the next record, off the lines
+ * of the record the consumer is reading (with 8-byte records, a 64-byte message shares a
+ * line with its neighbours and, when the consumer keeps up, that line bounces between the
+ * CPUs on every message: measured, that costs more than the padding); the price is up to 63
+ * bytes per message, one line per message for the smallest ones. The length word never
  * straddles the end of the data area; a payload that does is copied in two pieces. The largest
  * message is the capacity less the length word; setup refuses a case whose size does not fit
  * (-EMSGSIZE, so SKIPPED), and send refuses a bigger one the same way.
+ * Ordering: the producer writes the record with plain stores and then publishes head with
+ * a release store; the consumer loads head with acquire before reading the record, and
+ * publishes tail with release after copying it out; the producer loads tail with acquire
+ * before reusing the space. A full ring blocks the producer; nothing is overwritten.
  *
- * Publication: the length word is the flag. The consumer polls the word of the next record
- * (acquire) and never reads a producer index, so a small message costs the transfer of its
- * one line and nothing else (with a separate index it was two transfers one after the
- * other, index then record: measured on the development machine, AMD EPYC under KVM, 64-B
- * ping-pong p50 ~115 ns with the index, ~108 ns without; see bench/validate_ring.sh for the
- * floor). For that the word must read 0 until its record is published, yet what lies there
- * is whatever an earlier lap left: an old length, or an old payload byte that may look like
- * a length. So the producer, before publishing a record, stores 0 into the word of the
- * record after it. That line must be free: each data area is one line longer than the
- * capacity (cap + 64 bytes) and the space rule stays used <= cap, so the line after the
- * newest record is never one the consumer has yet to read. The producer writes payload,
- * the next word (0) and then this record's word with a release store; the consumer loads
- * the word with acquire, copies out, and publishes tail with release; the producer loads
- * tail with acquire before reusing space. A full ring blocks the producer; nothing is
- * overwritten. recv still refuses a length over the capacity (-EPROTO).
+ * Tried and measured, not kept (AMD EPYC, 2 vCPUs under KVM, p50 of the same per-batch means
+ * as bench/validate_ring.sh, runs interleaved with the kept version): making the record's
+ * length word the publication flag, so the consumer polls the record itself and never reads
+ * head (a one-line record for messages up to 56 bytes, the producer zeroing the next word
+ * before publishing so that an old payload never reads as a length). Ping-pong did not move
+ * (8/56/64 B: 112-115/114-119/115-120 ns against 112-117/110-118/118-120 ns with head), so the
+ * index line is not what separates the ring from the one-line floor; 64-byte streaming got
+ * less steady (62-114 M/s against 107-110 M/s: a consumer that catches up polls the very
+ * line the producer is writing). Prefetching a record's second line while waiting did not
+ * shorten a 64-byte round trip either; nor did an inline copy in recv. What the ring pays
+ * above bench/probes/cacheline_pingpong's "payload" variant (a stamped message through bare
+ * slot rings, ~95-100 ns for 64 B where the one-line floor is ~60 ns at the same batch) is
+ * the software around the copy: the transport call chain, space accounting, wait modes.
  *
- * Batching (--shm-ring-batch N): the producer publishes every N messages: it holds back
- * the length word of the first record of a batch (the consumer cannot pass it) and stores
- * the others as it goes; publishing is storing that one word. The consumer
+ * Batching (--shm-ring-batch N): the producer publishes head every N messages. The consumer
  * publishes tail lazily, once it has consumed an eighth of the ring: when the producer
  * outruns the consumer and the ring is full, a tail published per message would be read by
  * the waiting producer after every message, and the tail line and the freed slot would
@@ -81,14 +79,13 @@
  * they share one (ch->cpus_shared), because a spinning peer on a shared CPU only measures
  * the scheduler tick. Sleeping without a lost wake-up (Dekker's pattern, so this is the one
  * place that needs seq_cst): the sleeper reads the futex word, sets its sleep flag, re-checks
- * the record word (or tail) and the closed flag, and sleeps only if nothing changed, with
- * FUTEX_WAIT on the futex word it read; the waker stores the record word (or tail), then
- * reads the flag and, if set, clears it, bumps the futex word and calls FUTEX_WAKE. Both the
- * flag store/word load and the word store/flag load pairs are seq_cst, so at least one side
- * sees the other; a bump after the sleeper read the
+ * the index and the closed flag, and sleeps only if nothing changed, with FUTEX_WAIT on the
+ * word it read; the waker stores the index, then reads the flag and, if set, clears it, bumps
+ * the word and calls FUTEX_WAKE. Both the flag store/index load and the index store/flag load
+ * pairs are seq_cst, so at least one side sees the other; a bump after the sleeper read the
  * word makes FUTEX_WAIT return at once. The futex word is a counter of its own rather than
  * the index, so that closing (which changes no index) also wakes a sleeper reliably. In the
- * spin and yield modes nobody sleeps and the publishing stores are plain release stores.
+ * spin and yield modes nobody sleeps and the index stores are plain release stores.
  *
  * Closing: detach flushes, marks this end's producer and consumer sides closed and wakes the
  * peer, so a peer waiting for data gets 0 (end of stream) once the ring is drained, and a
@@ -125,7 +122,7 @@ static const char *const shm_ring_wait_names[] = { "spin", "yield", "futex" };
 /* --shm-ring-* options, parsed in the parent before any worker starts. */
 static struct shm_ring_settings {
 	int bytes;          /* ring capacity per direction; 0 = automatic */
-	int batch;          /* publish every this many messages */
+	int batch;          /* publish head every this many messages */
 	const char *wait;   /* auto|spin|yield|futex */
 	int spins;          /* futex mode: polls before sleeping; -1 = automatic */
 } shm_ring_set = { .bytes = 0, .batch = 1, .wait = "auto", .spins = -1 };
@@ -159,17 +156,14 @@ struct shm_ring_end {
 	struct shm_ring_shared *sh;
 	struct shm_ring_hdr *tx, *rx;
 	unsigned char *tx_data, *rx_data;
-	uint64_t cap;             /* usable bytes (the space rule) */
-	uint64_t area;            /* bytes of each data area: cap and one spare line */
+	uint64_t cap;
 	uint64_t tx_head;         /* bytes written, published or not */
 	uint64_t tx_tail_cache;   /* last tail seen */
 	uint64_t tx_pos;          /* tx_head's offset in the data area */
-	uint32_t tx_unpub;        /* messages written since the last publication */
-	uint64_t tx_pend_pos;     /* the first unpublished record: its offset ... */
-	uint64_t tx_pend_word;    /* ... and the length word it still lacks */
+	uint32_t tx_unpub;        /* messages written since head was last published */
 	uint64_t rx_tail;         /* bytes consumed, published or not */
 	uint64_t rx_tail_pub;     /* last tail published */
-	uint64_t rx_word;         /* wait_data: the length word it found */
+	uint64_t rx_head_cache;   /* last head seen */
 	uint64_t rx_pos;          /* rx_tail's offset in the data area */
 	uint64_t release;         /* publish tail once this many bytes are consumed */
 	int wait, batch, spins;
@@ -251,26 +245,16 @@ static inline void wake_if_sleeping(_Atomic uint32_t *flag, _Atomic uint32_t *fu
 	}
 }
 
-/* The length word of the record at offset pos of a data area: the publication flag. */
-static inline _Atomic uint64_t *rec_word(unsigned char *data, uint64_t pos)
-{
-	return (_Atomic uint64_t *)(void *)(data + pos);
-}
-
-/* Make every written message visible to the consumer: store the one length word held back
- * (the first record of the batch; the later ones are already in place, and the consumer
- * cannot pass the first). */
+/* Make every written message visible to the consumer. */
 static inline void publish_head(struct shm_ring_end *s)
 {
-	_Atomic uint64_t *w = rec_word(s->tx_data, s->tx_pend_pos);
-
 	s->tx_unpub = 0;
 	if (s->wait != SHM_RING_FUTEX) {
-		atomic_store_explicit(w, s->tx_pend_word, memory_order_release);
+		atomic_store_explicit(&s->tx->head, s->tx_head, memory_order_release);
 		return;
 	}
 	/* seq_cst: this store and the flag load below must not be reordered (Dekker). */
-	atomic_store_explicit(w, s->tx_pend_word, memory_order_seq_cst);
+	atomic_store_explicit(&s->tx->head, s->tx_head, memory_order_seq_cst);
 	wake_if_sleeping(&s->tx->cons_sleeping, &s->tx->cons_futex);
 }
 
@@ -349,7 +333,7 @@ static int wait_space(struct shm_ring_end *s, uint64_t rec)
 static ssize_t shm_ring_send(struct ipcb_end *e, const void *buf, size_t len)
 {
 	struct shm_ring_end *s = e->priv;
-	uint64_t rec = rec_bytes(len), pos, first, next;
+	uint64_t rec = rec_bytes(len), pos, first;
 	unsigned char *d = s->tx_data;
 	uint64_t word = len;
 	int rc;
@@ -361,29 +345,20 @@ static ssize_t shm_ring_send(struct ipcb_end *e, const void *buf, size_t len)
 	if (!tx_fits(s, s->tx_tail_cache, rec) && (rc = wait_space(s, rec)) < 0)
 		return rc;
 
-	/* pos is a multiple of 64 below area, so the payload starts before the end of it. */
-	pos = s->tx_pos + SHM_RING_WORD;
-	first = s->area - pos;
+	/* pos is a multiple of 64 below cap, so the payload starts before the end of the area. */
+	pos = s->tx_pos;
+	memcpy(d + pos, &word, SHM_RING_WORD);
+	pos += SHM_RING_WORD;
+	first = s->cap - pos;
 	if (len <= first) {
 		copy_bytes(d + pos, buf, len);
 	} else {
 		copy_bytes(d + pos, buf, first);
 		copy_bytes(d, (const unsigned char *)buf + first, len - first);
 	}
-	next = s->tx_pos + rec;
-	if (next >= s->area)
-		next -= s->area;
-	/* The next record's word must read 0 until that record is published: what lies there
-	 * is an old payload byte or length. The space rule (cap = area less one line) keeps
-	 * that line free; the release store below orders this store before it. */
-	atomic_store_explicit(rec_word(d, next), 0, memory_order_relaxed);
-	if (s->tx_unpub == 0) {
-		s->tx_pend_pos = s->tx_pos;   /* held back until the batch is published */
-		s->tx_pend_word = word;
-	} else {
-		atomic_store_explicit(rec_word(d, s->tx_pos), word, memory_order_relaxed);
-	}
-	s->tx_pos = next;
+	s->tx_pos += rec;
+	if (s->tx_pos >= s->cap)
+		s->tx_pos -= s->cap;
 	s->tx_head += rec;
 	if (++s->tx_unpub >= (uint32_t)s->batch)
 		publish_head(s);
@@ -392,28 +367,23 @@ static ssize_t shm_ring_send(struct ipcb_end *e, const void *buf, size_t len)
 
 /* ---- consumer side ---- */
 
-/* Wait until the record at rx_pos is published; its word is left in rx_word. 0, or 1 when
- * the ring is empty for good (producer detached). */
+/* Wait until the ring holds data. 0, or 1 when it is empty for good (producer detached). */
 static int wait_data(struct shm_ring_end *s)
 {
 	struct shm_ring_hdr *h = s->rx;
-	_Atomic uint64_t *w = rec_word(s->rx_data, s->rx_pos);
-	uint64_t line2 = s->rx_pos + SHM_RING_ALIGN < s->area ? s->rx_pos + SHM_RING_ALIGN : 0;
 
 	flush_all(s);             /* before blocking: the peer may be waiting on it */
 	for (unsigned n = 0;; n++) {
-		if ((s->rx_word = atomic_load_explicit(w, memory_order_acquire)) != 0)
+		s->rx_head_cache = atomic_load_explicit(&h->head, memory_order_acquire);
+		if (s->rx_head_cache != s->rx_tail)
 			return 0;
 		if (atomic_load_explicit(&h->prod_closed, memory_order_acquire)) {
-			/* The producer flushed before closing: one more look at the word. */
-			s->rx_word = atomic_load_explicit(w, memory_order_acquire);
-			return s->rx_word == 0;
+			/* The producer flushed before closing: one more look at head. */
+			s->rx_head_cache = atomic_load_explicit(&h->head, memory_order_acquire);
+			return s->rx_head_cache == s->rx_tail;
 		}
-		/* A record longer than one line continues on the next: ask for it while
-		 * waiting, so it is not a second miss after the word arrives. */
-		__builtin_prefetch(s->rx_data + line2, 0, 3);
 		WAIT_ROUND(s, n, &h->cons_sleeping, &h->cons_futex,
-			   atomic_load_explicit(w, memory_order_seq_cst) != 0 ||
+			   atomic_load_explicit(&h->head, memory_order_seq_cst) != s->rx_tail ||
 			   atomic_load_explicit(&h->prod_closed, memory_order_seq_cst));
 	}
 }
@@ -424,18 +394,19 @@ static ssize_t shm_ring_recv(struct ipcb_end *e, void *buf, size_t len)
 	const unsigned char *d = s->rx_data;
 	uint64_t word, rec, pos, first, n;
 
-	word = atomic_load_explicit(rec_word(s->rx_data, s->rx_pos), memory_order_acquire);
-	if (word == 0) {
-		if (wait_data(s))
+	if (s->rx_head_cache == s->rx_tail) {
+		s->rx_head_cache = atomic_load_explicit(&s->rx->head, memory_order_acquire);
+		if (s->rx_head_cache == s->rx_tail && wait_data(s))
 			return 0;
-		word = s->rx_word;
 	}
+	pos = s->rx_pos;
+	memcpy(&word, d + pos, SHM_RING_WORD);
 	rec = rec_bytes(word);
-	if (rec > s->cap)
-		return -EPROTO;       /* a length the producer never wrote: shared memory trampled */
-	pos = s->rx_pos + SHM_RING_WORD;
+	if (word == 0 || word > s->cap || rec > s->rx_head_cache - s->rx_tail)
+		return -EPROTO;       /* a record the producer never wrote: shared memory trampled */
+	pos += SHM_RING_WORD;
 	n = word < len ? word : len;
-	first = s->area - pos;
+	first = s->cap - pos;
 	if (n <= first) {
 		memcpy(buf, d + pos, n);
 	} else {
@@ -443,8 +414,8 @@ static ssize_t shm_ring_recv(struct ipcb_end *e, void *buf, size_t len)
 		memcpy((unsigned char *)buf + first, d, n - first);
 	}
 	s->rx_pos += rec;
-	if (s->rx_pos >= s->area)
-		s->rx_pos -= s->area;
+	if (s->rx_pos >= s->cap)
+		s->rx_pos -= s->cap;
 	s->rx_tail += rec;
 	if (s->rx_tail - s->rx_tail_pub >= s->release)
 		publish_tail(s);
@@ -496,7 +467,7 @@ static int shm_ring_setup(struct ipcb_chan *ch)
 	if (page <= 0)
 		page = 4096;
 	off = round_up(sizeof(*sh), (uint64_t)page);
-	len = off + 2 * round_up(cap + SHM_RING_ALIGN, (uint64_t)page);
+	len = off + 2 * round_up(cap, (uint64_t)page);
 	if (pages > 0 && len > (uint64_t)pages / 2 * (uint64_t)page) {
 		snprintf(ch->why, sizeof(ch->why), "two rings of %llu bytes are more than half "
 			 "of this machine's memory", (unsigned long long)cap);
@@ -514,7 +485,7 @@ static int shm_ring_setup(struct ipcb_chan *ch)
 	ch->mem_len = len;
 	sh->cap = cap;
 	sh->data_off[0] = off;
-	sh->data_off[1] = off + round_up(cap + SHM_RING_ALIGN, (uint64_t)page);
+	sh->data_off[1] = off + round_up(cap, (uint64_t)page);
 	sh->wait = wait;
 	sh->batch = set->batch > 0 ? set->batch : 1;
 	sh->spins = set->spins >= 0 ? set->spins : ch->cpus_shared ? 0 : SHM_RING_SPINS_AUTO;
@@ -546,7 +517,6 @@ static int shm_ring_attach(struct ipcb_chan *ch, struct ipcb_end *e, int role)
 	s->sh = sh;
 	s->role = role;
 	s->cap = sh->cap;
-	s->area = sh->cap + SHM_RING_ALIGN;
 	s->wait = sh->wait;
 	s->batch = sh->batch;
 	s->spins = sh->spins;
@@ -560,11 +530,12 @@ static int shm_ring_attach(struct ipcb_chan *ch, struct ipcb_end *e, int role)
 	atomic_store_explicit(&s->rx->cons_closed, 0, memory_order_release);
 	s->tx_head = atomic_load_explicit(&s->tx->head, memory_order_acquire);
 	s->tx_tail_cache = atomic_load_explicit(&s->tx->tail, memory_order_acquire);
-	s->tx_pos = s->tx_head % s->area;
+	s->tx_pos = s->tx_head % s->cap;
 	s->rx_tail = atomic_load_explicit(&s->rx->tail, memory_order_acquire);
 	s->rx_tail_pub = s->rx_tail;
+	s->rx_head_cache = s->rx_tail;
 	s->release = s->cap / SHM_RING_RELEASE_DIV;
-	s->rx_pos = s->rx_tail % s->area;
+	s->rx_pos = s->rx_tail % s->cap;
 	e->ch = ch;
 	e->role = role;
 	e->rfd = e->wfd = -1;
@@ -579,9 +550,6 @@ static void shm_ring_detach(struct ipcb_end *e)
 	if (!s)
 		return;
 	flush_all(s);             /* the last message (the stop message) is never held back */
-	/* head is read only by the next attach of this role (the consumer follows the length
-	 * words), so it is written here and not per message. */
-	atomic_store_explicit(&s->tx->head, s->tx_head, memory_order_release);
 	atomic_store_explicit(&s->tx->prod_closed, 1, memory_order_seq_cst);
 	atomic_store_explicit(&s->rx->cons_closed, 1, memory_order_seq_cst);
 	/* Wake a sleeping peer whatever its flag says: it re-checks and sees "closed". */
@@ -612,7 +580,7 @@ static const struct ipcb_opt shm_ring_opts[] = {
 	{ .name = "shm-ring-batch", .type = IPCB_OPT_INT,
 	  .offset = offsetof(struct shm_ring_settings, batch), .min = 1, .max = 65536,
 	  .metavar = "N", .base = &shm_ring_set,
-	  .help = "publish written messages every N messages (and before waiting; default 1)" },
+	  .help = "publish the producer index every N messages (and before waiting; default 1)" },
 	{ .name = "shm-ring-wait", .type = IPCB_OPT_STRING,
 	  .offset = offsetof(struct shm_ring_settings, wait), .choices = "auto|spin|yield|futex",
 	  .metavar = "MODE", .base = &shm_ring_set,

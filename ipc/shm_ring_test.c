@@ -16,9 +16,9 @@
  *   - a full ring blocks the producer after exactly capacity / record messages, and
  *     nothing is overwritten;
  *   - a detached peer ends a blocked wait (0 / -EPIPE) instead of hanging;
- *   - the consumer follows the records' length words: an old payload word that looks like
- *     a length is never read as a message (small one-line messages over the lines of a
- *     consumed large one, wrapping, with and without batching, across a re-attach);
+ *   - an old payload word that looks like a length is never read as a message (small
+ *     one-line messages over the lines of a consumed large one, wrapping, with and without
+ *     batching, across a re-attach);
  *   - drop, dup and corrupt faults injected through IPCBENCH_TEST_FAULT are seen by the
  *     receiver at the message they hit, for one-line and multi-line messages;
  *   - threads (pthread) in every wait mode, which is the part CI runs under TSan.
@@ -569,16 +569,17 @@ static void test_short_buffer(void)
 	tr->teardown(&ch);
 }
 
-/* ---- the length word is the publication: stale words never read as messages ---- */
+/* ---- stale words never read as messages ---- */
 
 /*
- * The consumer polls the length word of the next record instead of a producer index, so a
- * word left over from an earlier lap must never pass for a record. Here a 4000-byte payload
- * made of the value 8 (a valid length) fills most of a 4096-byte ring; once it is consumed,
+ * A word left over from an earlier lap must never pass for a record (a guard for any
+ * design where the consumer reads the next record's length word before, or instead of, a
+ * producer index: one was tried, see the file comment of shm_ring.c). Here a 4000-byte
+ * payload made of the value 8 (a valid length) fills most of a 4096-byte ring; once it is consumed,
  * 59 one-line messages (8..56 bytes) land on its old lines and wrap past the end of the
  * area. After them the consumer must see the end of the stream, not a phantom 8-byte
- * message read from the old payload. With batching the first word of a batch is the one
- * held back; the producer detaches and attaches again in between (resuming where it was).
+ * message read from the old payload. Once with and once without batching (publication
+ * deferred); the producer detaches and attaches again in between (resuming where it was).
  */
 static void test_stale_words(void)
 {
