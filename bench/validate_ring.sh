@@ -33,7 +33,9 @@
 # variant -- a stamped and checked 64-byte message through two bare slot rings, each
 # message a sequence word plus payload, two lines (64 + 8 bytes do not fit in one). That is
 # the least a 64-byte message costs when it must travel with its payload in lines written by
-# one side only; the ring's own extra (space accounting, wait modes, a call through the
+# one side only (the "mailbox" variant, echoing in the very lines the message came in, shows
+# whether sharing lines between the directions would help: measured, it does not once a
+# payload is copied and checked); the ring's own extra (space accounting, wait modes, a call through the
 # transport table) shows as ring / payload. The ring at 56 bytes is printed too: there a
 # whole record (length word + payload) is one line.
 # Some machines (virtual ones especially) switch between states where a line transfer costs
@@ -141,6 +143,7 @@ echo "cacheline_pingpong:         $cl_out"
 cl1=$(kv "$cl_out" one_line_p50_ns)
 cl2=$(kv "$cl_out" two_lines_p50_ns)
 clp=$(kv "$cl_out" payload_p50_ns)
+clm=$(kv "$cl_out" mailbox_p50_ns)
 if [ -n "$ops56" ] && [ "$ops56" != "${ops:-}" ]; then
 	cl56_out=$(median_run one_line_p50_ns "$probes/cacheline_pingpong" -a "$cpu_a" -b "$cpu_b" \
 		-d "$secs" -B "$ops56" -m 56 -s)
@@ -170,11 +173,13 @@ verdict "1. stream 64 B vs reference ring" "$ring64" "$ref" ">=" 1.0 \
 	"ring $(fmt "$ring64" 1e6), reference $(fmt "$ref" 1e6) (bare $(fmt "$ref_raw" 1e6))" "$st64"
 verdict "2. ping-pong 64 B p50 vs cache-line floor" "$rtt" "$cl1" "<=" 1.5 \
 	"ring $(fmt "$rtt" 1), one line $(fmt "$cl1" 1)" "$strtt"
-awk -v r="${rtt:-}" -v b="${cl2:-}" -v p="${clp:-}" -v r56="${rtt56:-}" -v a56="${cl1_56:-}" 'BEGIN {
+awk -v r="${rtt:-}" -v b="${cl2:-}" -v p="${clp:-}" -v mb="${clm:-}" -v r56="${rtt56:-}" -v a56="${cl1_56:-}" 'BEGIN {
 	if (r != "" && b > 0)
 		printf "   one line per direction %.0f ns -> ring %.2fx\n", b, r / b
 	if (r != "" && p > 0)
 		printf "   64 B stamped message through bare slot rings (2 lines each way) %.0f ns -> ring %.2fx\n", p, r / p
+	if (r != "" && mb > 0)
+		printf "   the same message, echoed in the lines it came in (a mailbox) %.0f ns -> ring %.2fx\n", mb, r / mb
 	if (r56 != "" && a56 > 0)
 		printf "   ring at 56 B (length word + payload in one line) %.0f ns -> %.2fx the one-line floor\n", r56, r56 / a56 }'
 verdict "3. stream 1 MiB vs memcpy bandwidth" "$ring1m" "$mc" ">=" 0.5 \

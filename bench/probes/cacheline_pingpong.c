@@ -17,12 +17,17 @@
  *              the message is stamped by A and checked by B and A (harness/msg.h, sparse,
  *              as ipcbench's ping-pong does). This is the floor for a message that carries
  *              its payload through lines each written by one side: no index, no space
- *              accounting, no wait modes, no call through a table.
+ *              accounting, no wait modes, no call through a table;
+ *   mailbox:   the same message, but B writes its echo into the slot it has just read
+ *              (A's sequence word 2i+1, B's 2i+2), so the lines go back and forth as in
+ *              one-line: the shape a request/response mailbox can have and a pair of
+ *              one-way rings cannot.
  * A times batches of -B round trips (default 1000) and keeps the mean of each batch; the
  * result is the median (p50) and the minimum of the batch means over the run, like
  * ipcbench's ping-pong histogram of per-batch means (pass ipcbench's ops_per_sample as -B to
  * compare like with like). Prints on one line "one_line_p50_ns=.. one_line_min_ns=..
- * two_lines_p50_ns=.. two_lines_min_ns=.. payload_p50_ns=.. payload_min_ns=.. batch=..
+ * two_lines_p50_ns=.. two_lines_min_ns=.. payload_p50_ns=.. payload_min_ns=.. mailbox_p50_ns=..
+ * mailbox_min_ns=.. batch=..
  * payload_bytes=.." and exits 1 when a stamped message fails its check.
  *
  * Build: cc -O2 -o cacheline_pingpong cacheline_pingpong.c
@@ -124,11 +129,41 @@ static inline void check(struct shared *sh, const unsigned char *buf, uint64_t i
 		atomic_fetch_add_explicit(&sh->errors, 1, memory_order_relaxed);
 }
 
-/* One round trip of the variant; v: 0 one-line, 1 two-lines, 2 payload. */
+/* Mailbox variant: wait for word w in message i's slot of ring 0, copy the message out.
+ * 0, or 1 when told to stop while waiting. */
+static inline int mb_get(struct shared *sh, uint64_t i, uint64_t w, unsigned char *buf)
+{
+	unsigned char *p = slot(0, i);
+	while (atomic_load_explicit((_Atomic uint64_t *)(void *)p, memory_order_acquire) != w) {
+		if (atomic_load_explicit(&sh->done, memory_order_relaxed))
+			return 1;
+		relax();
+	}
+	memcpy(buf, p + 8, msg_bytes);
+	return 0;
+}
+
+static inline void mb_put(uint64_t i, uint64_t w, const unsigned char *buf)
+{
+	unsigned char *p = slot(0, i);
+	memcpy(p + 8, buf, msg_bytes);
+	atomic_store_explicit((_Atomic uint64_t *)(void *)p, w, memory_order_release);
+}
+
+/* One round trip of the variant; v: 0 one-line, 1 two-lines, 2 payload, 3 mailbox. */
 static inline void round_trip(struct shared *sh, int v, uint64_t i, unsigned char *buf)
 {
 	_Atomic uint64_t *out = &sh->ping, *in = v == 1 ? &sh->pong : &sh->ping;
 
+	if (v == 3) {
+		if (stamp)
+			ipcb_msg_stamp(buf, msg_bytes, i, 0, 0, 0);
+		mb_put(i, 2 * i + 1, buf);
+		(void)mb_get(sh, i, 2 * i + 2, buf);
+		if (stamp)
+			check(sh, buf, i);
+		return;
+	}
 	if (v == 2) {
 		if (stamp)
 			ipcb_msg_stamp(buf, msg_bytes, i, 0, 0, 0);
@@ -154,7 +189,7 @@ static int run(struct shared *sh, int v)
 	atomic_store(&sh->ping, 0);
 	atomic_store(&sh->pong, 0);
 	atomic_store(&sh->done, 0);
-	if (v == 2)
+	if (v >= 2)
 		memset(rings[0], 0, 2 * SLOTS * slot_bytes);
 	pid = fork();
 	if (pid < 0) {
@@ -164,6 +199,13 @@ static int run(struct shared *sh, int v)
 	if (pid == 0) {
 		unsigned char buf[MAX_MSG];
 		pin(cpu_b);
+		for (uint64_t k = 0; v == 3; k++) {
+			if (mb_get(sh, k, 2 * k + 1, buf))
+				_exit(0);
+			if (stamp)
+				check(sh, buf, k);
+			mb_put(k, 2 * k + 2, buf);
+		}
 		for (uint64_t k = 0; v == 2; k++) {
 			if (get(sh, 0, k, buf))
 				_exit(0);
@@ -207,7 +249,7 @@ static int run(struct shared *sh, int v)
 int main(int argc, char **argv)
 {
 	struct shared *sh;
-	double p50[3], mn[3];
+	double p50[4], mn[4];
 	int opt;
 
 	while ((opt = getopt(argc, argv, "a:b:d:B:m:s")) != -1) {
@@ -233,7 +275,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rings[1] = rings[0] + SLOTS * slot_bytes;
-	for (int v = 0; v < 3; v++) {
+	for (int v = 0; v < 4; v++) {
 		int n = run(sh, v);
 		if (n == 0) {
 			fprintf(stderr, "cacheline_pingpong: no samples\n");
@@ -248,9 +290,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("one_line_p50_ns=%.1f one_line_min_ns=%.1f two_lines_p50_ns=%.1f "
-	       "two_lines_min_ns=%.1f payload_p50_ns=%.1f payload_min_ns=%.1f batch=%d "
-	       "payload_bytes=%zu stamped=%d\n", p50[0], mn[0], p50[1], mn[1], p50[2], mn[2],
-	       batch, msg_bytes, stamp);
+	       "two_lines_min_ns=%.1f payload_p50_ns=%.1f payload_min_ns=%.1f mailbox_p50_ns=%.1f "
+	       "mailbox_min_ns=%.1f batch=%d payload_bytes=%zu stamped=%d\n", p50[0], mn[0], p50[1],
+	       mn[1], p50[2], mn[2], p50[3], mn[3], batch, msg_bytes, stamp);
 	return 0;
 usage:
 	fprintf(stderr, "usage: cacheline_pingpong [-a CPU] [-b CPU] [-d SECONDS] [-B ROUND_TRIPS] "
