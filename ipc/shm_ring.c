@@ -52,10 +52,10 @@
  * length word the publication flag, so the consumer polls the record itself and never reads
  * head (a one-line record for messages up to 56 bytes, the producer zeroing the next word
  * before publishing so that an old payload never reads as a length). Ping-pong did not move
- * (8/56/64 B: 112-115/114-119/115-120 ns against 112-117/110-118/118-120 ns with head), so the
- * index line is not what separates the ring from the one-line floor; 64-byte streaming got
- * less steady (62-114 M/s against 107-110 M/s: a consumer that catches up polls the very
- * line the producer is writing). Prefetching a record's second line while waiting did not
+ * (8/56/64 B over 7 interleaved runs: 112-115/115-119/117-120 ns, against 112-118/110-124/
+ * 116-123 ns with head), so the index line is not what separates the ring from the one-line
+ * floor; 64-byte streaming got less steady (4 of 5 runs 94-114 M/s and one 62 M/s, against
+ * 107-110 M/s with head: a consumer that catches up polls the line the producer writes). Prefetching a record's second line while waiting did not
  * shorten a 64-byte round trip either; nor did an inline copy in recv. What the ring pays
  * above bench/probes/cacheline_pingpong's "payload" variant (a stamped message through bare
  * slot rings, ~95-100 ns for 64 B where the one-line floor is ~60 ns at the same batch) is
