@@ -37,17 +37,15 @@ struct ipcb_metrics {
 };
 void ipcb_metrics_add(struct ipcb_metrics *m, const char *name, const char *unit, double value,
 		      uint64_t samples, uint64_t ops_per_sample, int lower_is_better);
-/* Adds cycles_<who>_per_<per> and instructions_<who>_per_<per> (units "cycles",
- * "instructions") from one worker's slot over n operations, when this machine counts them
- * (harness/perf.h); else nothing, on every repetition alike. A repetition in which that
- * worker could not count gets an empty value, never an estimate. */
-void ipcb_metrics_add_perf(struct ipcb_metrics *m, const struct ipcb_slot *s, const char *who,
-			   const char *per, uint64_t n);
-/* Adds csw_vol_<who>_per_<per> and csw_invol_<who>_per_<per> (unit "switches"): one
- * worker's voluntary (it blocked) and involuntary (it was preempted) context switches over
- * its measured window (getrusage), per operation. */
-void ipcb_metrics_add_csw(struct ipcb_metrics *m, const struct ipcb_slot *s, const char *who,
-			  const char *per, uint64_t n);
+/* What one end of a case cost per operation, over the measured windows of its ns workers
+ * (slots s[0..ns-1], n operations in all): cpu_<who>_ns_per_<per> (user + system CPU time),
+ * csw_vol_<who>_per_<per> and csw_invol_<who>_per_<per> (voluntary: it blocked;
+ * involuntary: it was preempted; getrusage), and, where this machine counts them
+ * (harness/perf.h), cycles_<who>_per_<per> and instructions_<who>_per_<per> -- an empty
+ * value, never an estimate, for a repetition in which a worker could not count. With n = 0
+ * every value is empty. */
+void ipcb_metrics_add_cost(struct ipcb_metrics *m, const struct ipcb_slot *s, int ns,
+			   const char *who, const char *per, uint64_t n);
 /* Adds <prefix>_{min,p50,p90,p99,p999,max,mean,stddev}_ns from a histogram. */
 void ipcb_metrics_add_hist(struct ipcb_metrics *m, const char *prefix, const struct ipcb_hist *h,
 			   uint64_t ops_per_sample);

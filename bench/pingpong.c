@@ -247,14 +247,8 @@ static int pingpong_finish(const struct ipcb_case *c, struct ipcb_slot *slots,
 	if (a->u[1])
 		ipcb_metrics_add(m, "achieved_rate_per_s", "msgs/s", (double)a->msgs * 1e9 /
 				 (double)(a->t_end_ns - a->t_begin_ns), 1, 1, 0);
-	ipcb_metrics_add(m, "cpu_a_ns_per_rt", "ns", (double)(a->utime_ns + a->stime_ns) /
-			 (double)a->msgs, 1, 1, 1);
-	ipcb_metrics_add(m, "cpu_b_ns_per_rt", "ns", (double)(b->utime_ns + b->stime_ns) /
-			 (double)(b->msgs ? b->msgs : 1), 1, 1, 1);
-	ipcb_metrics_add_perf(m, a, "a", "rt", a->msgs);
-	ipcb_metrics_add_perf(m, b, "b", "rt", b->msgs);
-	ipcb_metrics_add_csw(m, a, "a", "rt", a->msgs);
-	ipcb_metrics_add_csw(m, b, "b", "rt", b->msgs);
+	ipcb_metrics_add_cost(m, a, 1, "a", "rt", a->msgs);
+	ipcb_metrics_add_cost(m, b, 1, "b", "rt", b->msgs);
 	ipcb_metrics_add(m, "migrations", "count", (double)(a->migrations + b->migrations), 1, 1, 1);
 	(void)c;
 	return 0;

@@ -623,6 +623,8 @@ static int prodcons_finish(const struct ipcb_case *c, struct ipcb_slot *slots,
 		ipcb_metrics_add(m, "join_return_ns", "ns", (double)worst, (uint64_t)P, 1, 1);
 	}
 	ipcb_metrics_add(m, "cpu_ns_per_msg", "ns", (double)cpu / (double)(got ? got : 1), 1, 1, 1);
+	ipcb_metrics_add_cost(m, slots, P, "prod", "msg", got);   /* each side's share */
+	ipcb_metrics_add_cost(m, cons, C, "cons", "msg", got);
 	ipcb_metrics_add(m, "migrations", "count", (double)migr, 1, 1, 1);
 	return 0;
 }

@@ -37,31 +37,34 @@ void ipcb_metrics_add(struct ipcb_metrics *m, const char *name, const char *unit
 	x->lower_is_better = lower_is_better;
 }
 
-void ipcb_metrics_add_perf(struct ipcb_metrics *m, const struct ipcb_slot *s, const char *who,
-			   const char *per, uint64_t n)
+void ipcb_metrics_add_cost(struct ipcb_metrics *m, const struct ipcb_slot *s, int ns,
+			   const char *who, const char *per, uint64_t n)
 {
+	uint64_t cpu = 0, vol = 0, invol = 0, cycles = 0, instr = 0;
+	double d = n ? (double)n : NAN;
+	int hw = ns > 0;
 	char name[40];
-	int ok = s->perf_hw && n;
 
+	for (int i = 0; i < ns; i++) {
+		cpu += s[i].utime_ns + s[i].stime_ns;
+		vol += s[i].nvcsw;
+		invol += s[i].nivcsw;
+		cycles += s[i].cycles;
+		instr += s[i].instructions;
+		hw &= s[i].perf_hw;
+	}
+	snprintf(name, sizeof(name), "cpu_%s_ns_per_%s", who, per);
+	ipcb_metrics_add(m, name, "ns", (double)cpu / d, 1, 1, 1);
+	snprintf(name, sizeof(name), "csw_vol_%s_per_%s", who, per);
+	ipcb_metrics_add(m, name, "switches", (double)vol / d, 1, 1, 1);
+	snprintf(name, sizeof(name), "csw_invol_%s_per_%s", who, per);
+	ipcb_metrics_add(m, name, "switches", (double)invol / d, 1, 1, 1);
 	if (ipcb_perf_hw_unsupported())
 		return;
 	snprintf(name, sizeof(name), "cycles_%s_per_%s", who, per);
-	ipcb_metrics_add(m, name, "cycles", ok ? (double)s->cycles / (double)n : NAN, 1, 1, 1);
+	ipcb_metrics_add(m, name, "cycles", hw ? (double)cycles / d : NAN, 1, 1, 1);
 	snprintf(name, sizeof(name), "instructions_%s_per_%s", who, per);
-	ipcb_metrics_add(m, name, "instructions", ok ? (double)s->instructions / (double)n : NAN,
-			 1, 1, 1);
-}
-
-void ipcb_metrics_add_csw(struct ipcb_metrics *m, const struct ipcb_slot *s, const char *who,
-			  const char *per, uint64_t n)
-{
-	char name[40];
-	double d = n ? (double)n : NAN;
-
-	snprintf(name, sizeof(name), "csw_vol_%s_per_%s", who, per);
-	ipcb_metrics_add(m, name, "switches", (double)s->nvcsw / d, 1, 1, 1);
-	snprintf(name, sizeof(name), "csw_invol_%s_per_%s", who, per);
-	ipcb_metrics_add(m, name, "switches", (double)s->nivcsw / d, 1, 1, 1);
+	ipcb_metrics_add(m, name, "instructions", hw ? (double)instr / d : NAN, 1, 1, 1);
 }
 
 void ipcb_metrics_add_hist(struct ipcb_metrics *m, const char *prefix, const struct ipcb_hist *h,

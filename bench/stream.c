@@ -221,14 +221,8 @@ static int stream_finish(const struct ipcb_case *c, struct ipcb_slot *slots,
 	ipcb_metrics_add(m, "window_fallback", "count", (double)b->u[2], 1, 1, 1);
 	if (lossy)
 		ipcb_metrics_add(m, "lost", "count", (double)b->lost, 1, 1, 1);
-	ipcb_metrics_add(m, "cpu_a_ns_per_msg", "ns", (double)(a->utime_ns + a->stime_ns) /
-			 (double)(a->msgs ? a->msgs : 1), 1, 1, 1);
-	ipcb_metrics_add(m, "cpu_b_ns_per_msg", "ns", (double)(b->utime_ns + b->stime_ns) /
-			 (double)b->msgs, 1, 1, 1);
-	ipcb_metrics_add_perf(m, a, "a", "msg", a->msgs);
-	ipcb_metrics_add_perf(m, b, "b", "msg", b->msgs);
-	ipcb_metrics_add_csw(m, a, "a", "msg", a->msgs);
-	ipcb_metrics_add_csw(m, b, "b", "msg", b->msgs);
+	ipcb_metrics_add_cost(m, a, 1, "a", "msg", a->msgs);
+	ipcb_metrics_add_cost(m, b, 1, "b", "msg", b->msgs);
 	ipcb_metrics_add(m, "migrations", "count", (double)(a->migrations + b->migrations), 1, 1, 1);
 	return 0;
 }
