@@ -166,11 +166,10 @@ static int cmd_run(struct ipcb_config *cfg, const struct ipcb_topo *topo, int ar
 	for (int i = 0; i < n; i++)
 		nrun += !cases[i].skip[0];
 	fprintf(stderr, "ipcbench: run %s: %d cases (%d to run) x %d repetitions, %s mode, "
-		"CPUs %s (%s), clock %s (%.0f ns a read)\n", rd.run_id, n, nrun, cfg->reps,
-		cfg->thread_mode ? "thread" : "process", cfg->explicit_cpus ? cfg->cpus : "",
-		cfg->placement, IPCB_CLOCK_NAME, rd.cal.cost_ns);
-	if (!cfg->explicit_cpus)
-		fprintf(stderr, "ipcbench: CPUs in worker order: %s\n", rd.cpus);
+		"CPUs in worker order %s (%s), clock %s (%.0f ns a read)\n", rd.run_id, n, nrun,
+		cfg->reps, cfg->thread_mode ? "thread" : "process",
+		cfg->explicit_cpus ? cfg->cpus : rd.cpus, cfg->placement, IPCB_CLOCK_NAME,
+		rd.cal.cost_ns);
 
 	rc = ipcb_run(cfg, topo, cases, n, rd.dir, &rd.meta);
 	free(cases);
