@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "perf.h"
+#include "syslimits.h"
 
 #define SCHED_FILE "/proc/thread-self/sched"
 
@@ -57,14 +58,9 @@ static int open_event(int ev)
 
 static long paranoid(void)
 {
-	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
 	long v = -99;
 
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -99;
-		fclose(f);
-	}
+	(void)ipcb_read_proc_long("/proc/sys/kernel/perf_event_paranoid", &v);
 	return v;
 }
 

@@ -1,22 +1,33 @@
 // SPDX-License-Identifier: MIT
 /* Reading the system limits that IPC cases depend on (see limits.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
 
 #include "syslimits.h"
 
-static long read_long(const char *path)
+int ipcb_read_proc_long(const char *path, long *out)
 {
-	FILE *f = fopen(path, "r");
-	long v = -1;
+	FILE *f = fopen(path, "re");
+	long v;
+	int ok;
 
 	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
+		return -errno;
+	ok = fscanf(f, "%ld", &v) == 1;
 	fclose(f);
-	return v;
+	if (!ok)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static long read_long(const char *path)
+{
+	long v = -1;
+
+	return ipcb_read_proc_long(path, &v) < 0 ? -1 : v;
 }
 
 static long long soft_limit(int res)

@@ -19,6 +19,9 @@ struct ipcb_limits {
 };
 
 void ipcb_limits_read(struct ipcb_limits *l);
+/* Read the integer at the start of a /proc (or /sys) file into *out. Returns 0, or -errno
+ * (-EINVAL when the file does not start with a number); *out is untouched on failure. */
+int ipcb_read_proc_long(const char *path, long *out);
 void ipcb_limits_print(const struct ipcb_limits *l, FILE *f);
 
 #endif

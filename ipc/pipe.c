@@ -21,6 +21,7 @@
 
 #include "pipe.h"
 #include "request.h"
+#include "syslimits.h"
 
 #define PIPE_MAX_PROC "/proc/sys/fs/pipe-max-size"
 
@@ -42,15 +43,9 @@ const struct ipcb_opt ipcb_pipe_opts[] = {
 
 static long pipe_max_size(void)
 {
-	FILE *f = fopen(PIPE_MAX_PROC, "re");
 	long v = -1;
 
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
+	return ipcb_read_proc_long(PIPE_MAX_PROC, &v) < 0 ? -1 : v;
 }
 
 /* Give the pipe whose write end is fd --pipe-size bytes, or what the rule lets it have.

@@ -37,6 +37,7 @@
 #include "names.h"
 #include "opt.h"
 #include "request.h"
+#include "syslimits.h"
 #include "transport.h"
 
 #define MQ_PROC "/proc/sys/fs/mqueue/"
@@ -69,19 +70,6 @@ struct posix_mq_end {
 	size_t msgsize;       /* mq_msgsize of the queues */
 	char *bounce;         /* msgsize bytes */
 };
-
-/* Read one integer from a /proc file. Returns 0 or -errno. */
-static int read_proc_long(const char *path, long *out)
-{
-	FILE *f = fopen(path, "re");
-	int ok;
-
-	if (!f)
-		return -errno;
-	ok = fscanf(f, "%ld", out) == 1;
-	fclose(f);
-	return ok ? 0 : -EINVAL;
-}
 
 static const char *posix_mq_unsupported(void)
 {
@@ -131,8 +119,8 @@ static int posix_mq_setup(struct ipcb_chan *ch)
 
 	for (int i = 0; i < IPCB_CHAN_FDS; i++)
 		ch->fd[i] = -1;
-	if ((rc = read_proc_long(MQ_PROC "msgsize_max", &msgsize_max)) < 0 ||
-	    (rc = read_proc_long(MQ_PROC "msg_max", &msg_max)) < 0)
+	if ((rc = ipcb_read_proc_long(MQ_PROC "msgsize_max", &msgsize_max)) < 0 ||
+	    (rc = ipcb_read_proc_long(MQ_PROC "msg_max", &msg_max)) < 0)
 		return rc;
 	if (ch->msg_size == 0 || ch->msg_size > (size_t)msgsize_max) {
 		snprintf(ch->why, sizeof(ch->why), "a message of %zu bytes is over the queue "

@@ -27,6 +27,7 @@
 #include "msg.h"
 #include "names.h"
 #include "opt.h"
+#include "syslimits.h"
 #include "testutil.h"
 #include "transport.h"
 
@@ -295,15 +296,9 @@ static void run_case(const struct ipcb_transport *tr, size_t size, int kind, uin
 
 static long proc_long(const char *path)
 {
-	FILE *f = fopen(path, "r");
 	long v = -1;
 
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
+	return ipcb_read_proc_long(path, &v) < 0 ? -1 : v;
 }
 
 /* The datagram queues keep boundaries, and refuse a receive buffer too small for the

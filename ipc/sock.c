@@ -35,6 +35,7 @@
 #include "opt.h"
 #include "request.h"
 #include "sock.h"
+#include "syslimits.h"
 
 /* How long setup waits for its own, already made, connection to be acceptable. On loopback
  * it is there when connect() returns; the bound only keeps setup from hanging. */
@@ -264,15 +265,9 @@ int ipcb_sock_pair_inet(struct ipcb_chan *ch, int type)
 
 static long read_proc(const char *path)
 {
-	FILE *f = fopen(path, "re");
 	long v = -1;
 
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
+	return ipcb_read_proc_long(path, &v) < 0 ? -1 : v;
 }
 
 /* --sock-buf on both ends, judged by the clamp rule. Returns 0 or -errno (-ERANGE: clamped

@@ -25,6 +25,7 @@
 
 #include "names.h"
 #include "sock.h"
+#include "syslimits.h"
 #include "testutil.h"
 #include "transport.h"
 
@@ -262,15 +263,9 @@ static void boundaries(const struct ipcb_transport *tr)
 
 static long wmem_max(void)
 {
-	FILE *f = fopen("/proc/sys/net/core/wmem_max", "r");
 	long v = -1;
 
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
+	return ipcb_read_proc_long("/proc/sys/net/core/wmem_max", &v) < 0 ? -1 : v;
 }
 
 /* A datagram over what the kernel allows is refused at setup, with the limit in ch->why;

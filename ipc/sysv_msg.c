@@ -25,6 +25,7 @@
 #include <sys/msg.h>
 
 #include "names.h"
+#include "syslimits.h"
 #include "transport.h"
 
 #define MSGMAX_PROC "/proc/sys/kernel/msgmax"
@@ -47,23 +48,11 @@ struct sysv_msg_end {
 	struct sysv_msg_buf *buf;
 };
 
-static int read_proc_long(const char *path, long *out)
-{
-	FILE *f = fopen(path, "re");
-	int ok;
-
-	if (!f)
-		return -errno;
-	ok = fscanf(f, "%ld", out) == 1;
-	fclose(f);
-	return ok ? 0 : -EINVAL;
-}
-
 static const char *sysv_msg_unsupported(void)
 {
 	long v;
 
-	if (read_proc_long(MSGMAX_PROC, &v) < 0)
+	if (ipcb_read_proc_long(MSGMAX_PROC, &v) < 0)
 		return "no System V message queues here (" MSGMAX_PROC " unreadable: kernel "
 		       "without CONFIG_SYSVIPC?)";
 	return NULL;
@@ -99,7 +88,7 @@ static int sysv_msg_setup(struct ipcb_chan *ch)
 
 	for (int i = 0; i < IPCB_CHAN_FDS; i++)
 		ch->fd[i] = -1;
-	if ((rc = read_proc_long(MSGMAX_PROC, &msgmax)) < 0)
+	if ((rc = ipcb_read_proc_long(MSGMAX_PROC, &msgmax)) < 0)
 		return rc;
 	if (ch->msg_size == 0 || ch->msg_size > (size_t)msgmax) {
 		snprintf(ch->why, sizeof(ch->why), "a message of %zu bytes is over the System V "
