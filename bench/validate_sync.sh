@@ -46,24 +46,8 @@
 # Numbers from a loaded machine are not worth much: run it on an otherwise idle one.
 set -u
 
-build=${1:-}
-if [ -z "$build" ] || [ "$build" = "-h" ] || [ "$build" = "--help" ]; then
-	echo "usage: $0 BUILD_DIR   (with BUILD_DIR/ipcbench built)" >&2
-	exit 2
-fi
-src=$(cd "$(dirname "$0")" && pwd)
-bin=$build/ipcbench
-if [ ! -x "$bin" ]; then
-	echo "validate_sync: $bin: not found or not executable (build first)" >&2
-	exit 2
-fi
-cpus=${CPUS:-0,1}
-cpu_a=${cpus%%,*}
-cpu_b=${cpus##*,}
-cc=${CC:-cc}
-secs=${PROBE_SECONDS:-1}
-runs=${PROBE_RUNS:-3}
-extra=${IPCB_ARGS:-}
+. "$(dirname "$0")/validate_lib.sh"
+validate_init validate_sync "$@" -- mutex_vs_atomic cacheline_pingpong
 table_args=${TABLE_ARGS:---reps 3 --duration 200ms --warmup 50ms}
 mode=${MODE:-process}
 case $mode in process | thread) ;; *)
@@ -71,31 +55,6 @@ case $mode in process | thread) ;; *)
 	exit 2
 	;;
 esac
-
-probes=$build/probes
-mkdir -p "$probes" || exit 2
-work=$(mktemp -d /tmp/validate-sync.XXXXXX) || exit 2
-trap 'rm -rf "$work"' EXIT
-
-for p in mutex_vs_atomic cacheline_pingpong; do
-	if ! $cc -std=gnu11 -O2 -Wall -Wextra -pthread -o "$probes/$p" "$src/probes/$p.c"; then
-		echo "validate_sync: cannot compile $src/probes/$p.c" >&2
-		exit 2
-	fi
-done
-
-# key=value from a probe's one-line output
-kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-
-# The median of `runs` runs of a probe printing key=value: the whole line of the median run.
-median_run() { # key command...
-	local key=$1 i out
-	shift
-	for ((i = 0; i < runs; i++)); do
-		out=$("$@") || { echo "validate_sync: $* failed" >&2; continue; }
-		printf '%s %s\n' "$(kv "$out" "$key")" "$out"
-	done | sort -g | awk '{ l[NR] = $0 } END { if (NR) { sub(/^[^ ]* /, "", l[int((NR + 1) / 2)]); print l[int((NR + 1) / 2)] } }'
-}
 
 echo "== probes (CPUs $cpu_a,$cpu_b; median of $runs runs each) =="
 uptime | sed 's/^/machine load before: /'
