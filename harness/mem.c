@@ -21,6 +21,7 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -256,4 +257,239 @@ void ipcb_mem_free(void *p, size_t len)
 {
 	if (p && len)
 		(void)munmap(p, len);
+}
+
+/* ---- where the pages really are ---- */
+
+/* "0;2-3" (nodes_format's form) into w->nodes. */
+static int nodes_parse(const char *s, struct ipcb_mem_want *w)
+{
+	long a, b;
+	char *end;
+
+	w->nnodes = 0;
+	while (*s) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		a = strtol(s, &end, 10);
+		b = a;
+		if (*end == '-') {
+			s = end + 1;
+			if (*s < '0' || *s > '9')
+				return -EINVAL;
+			b = strtol(s, &end, 10);
+		}
+		if (b < a || b > IPCB_MEM_MAX_NODE)
+			return -EINVAL;
+		for (long i = a; i <= b; i++) {
+			if (w->nnodes >= IPCB_MEM_WANT_MAX)
+				return -EINVAL;
+			w->nodes[w->nnodes++] = (int)i;
+		}
+		if (*end == ';' && end[1])
+			end++;
+		else if (*end)
+			return -EINVAL;
+		s = end;
+	}
+	return w->nnodes ? 0 : -EINVAL;
+}
+
+static int node_parse(const char *s, int *node)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	v = strtol(s, &end, 10);
+	if (*end || v > IPCB_MEM_MAX_NODE)
+		return -EINVAL;
+	*node = (int)v;
+	return 0;
+}
+
+int ipcb_mem_want_of(const char *applied, struct ipcb_mem_want *w)
+{
+	if (!applied || !w)
+		return -EINVAL;
+	memset(w, 0, sizeof(*w));
+	if (!strncmp(applied, "none(", 5)) {
+		w->kind = IPCB_MEM_WANT_ANY;
+		return 0;
+	}
+	if (!strncmp(applied, "node:", 5)) {
+		w->kind = IPCB_MEM_WANT_NODE;
+		return node_parse(applied + 5, &w->node);
+	}
+	if (!strncmp(applied, "local:node", 10)) {
+		w->kind = IPCB_MEM_WANT_NODE;
+		return node_parse(applied + 10, &w->node);
+	}
+	if (!strncmp(applied, "interleave:", 11)) {
+		w->kind = IPCB_MEM_WANT_INTERLEAVE;
+		return nodes_parse(applied + 11, w);
+	}
+	return -EINVAL;
+}
+
+static void want_format(const struct ipcb_mem_want *w, char *buf, size_t len)
+{
+	size_t off;
+
+	if (w->kind == IPCB_MEM_WANT_NODE) {
+		snprintf(buf, len, "node%d", w->node);
+		return;
+	}
+	if (w->kind == IPCB_MEM_WANT_ANY) {
+		snprintf(buf, len, "any node");
+		return;
+	}
+	off = (size_t)snprintf(buf, len, "interleave over node");
+	for (int i = 0; i < w->nnodes && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%d", i ? "," : "", w->nodes[i]);
+}
+
+static int want_has(const struct ipcb_mem_want *w, int node)
+{
+	for (int i = 0; i < w->nnodes; i++)
+		if (w->nodes[i] == node)
+			return 1;
+	return 0;
+}
+
+int ipcb_mem_judge(const struct ipcb_mem_want *w, const int *status, size_t n, size_t of,
+		   char *eff, size_t elen, char *why, size_t wlen)
+{
+	size_t absent = 0, present, off = 0, *count, fair;
+	int maxnode = -1, bad = -1, err = 0;
+	char want[128];
+	int k;
+
+	why_set(why, wlen, 0, "%s", "");
+	if (eff && elen)
+		eff[0] = '\0';
+	if (!w || (!status && n))
+		return why_set(why, wlen, -EINVAL, "no want or no status");
+	for (size_t i = 0; i < n; i++) {
+		if (status[i] >= 0) {
+			if (status[i] > maxnode)
+				maxnode = status[i];
+		} else if (status[i] == -ENOENT) {
+			absent++;
+		} else {
+			return why_set(why, wlen, status[i] < -4095 ? -EINVAL : status[i],
+				       "cannot locate page %zu of %zu: %s (status %d)", i, n,
+				       strerror(-status[i]), status[i]);
+		}
+	}
+	if (maxnode > IPCB_MEM_MAX_NODE)
+		return why_set(why, wlen, -EINVAL, "page on node %d: no such node", maxnode);
+	present = n - absent;
+	count = calloc((size_t)maxnode + 2, sizeof(*count));
+	if (!count)
+		return why_set(why, wlen, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (status[i] >= 0)
+			count[status[i]]++;
+
+	/* The text: one "nodeN:k/n" per node holding pages, in node order. */
+	char buf[256];
+	buf[0] = '\0';
+	for (int nd = 0; nd <= maxnode && off < sizeof(buf); nd++) {
+		if (!count[nd])
+			continue;
+		k = snprintf(buf + off, sizeof(buf) - off, "%snode%d:%zu/%zu", off ? "," : "", nd,
+			     count[nd], n);
+		off += k > 0 ? (size_t)k : 0;
+	}
+	if (absent && off < sizeof(buf)) {
+		k = snprintf(buf + off, sizeof(buf) - off, "%sabsent:%zu/%zu", off ? "," : "",
+			     absent, n);
+		off += k > 0 ? (size_t)k : 0;
+	}
+	if (n < of && off < sizeof(buf))
+		(void)snprintf(buf + off, sizeof(buf) - off, "(sample of %zu pages)", of);
+	if (!n)
+		snprintf(buf, sizeof(buf), "no pages");
+	if (eff && elen)
+		snprintf(eff, elen, "%s", buf);
+
+	/* The verdict, on the present pages only. */
+	if (w->kind == IPCB_MEM_WANT_NODE) {
+		for (int nd = 0; nd <= maxnode && bad < 0; nd++)
+			if (count[nd] && nd != w->node)
+				bad = nd;
+	} else if (w->kind == IPCB_MEM_WANT_INTERLEAVE) {
+		for (int nd = 0; nd <= maxnode && bad < 0; nd++)
+			if (count[nd] && !want_has(w, nd))
+				bad = nd;
+		fair = w->nnodes ? present / (size_t)w->nnodes / 2 : 0;
+		if (fair < 1)
+			fair = 1;
+		for (int i = 0; i < w->nnodes && bad < 0 && present >= (size_t)w->nnodes; i++)
+			if (w->nodes[i] > maxnode || count[w->nodes[i]] < fair)
+				bad = w->nodes[i];
+	}
+	if (bad >= 0) {
+		want_format(w, want, sizeof(want));
+		err = why_set(why, wlen, -ERANGE, "asked %s, pages on %s", want, buf);
+	}
+	free(count);
+	return err;
+}
+
+int ipcb_mem_verify(const void *p, size_t len, const char *applied, char *eff, size_t elen,
+		    char *why, size_t wlen)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct ipcb_mem_want w;
+	size_t of, n, i, win, gap;
+	void **pages;
+	int *status, rc;
+
+	why_set(why, wlen, 0, "%s", "");
+	if (eff && elen)
+		eff[0] = '\0';
+	if (!p || !len || ipcb_mem_want_of(applied, &w) < 0)
+		return why_set(why, wlen, -EINVAL, "bad segment or applied policy \"%s\"",
+			       applied ? applied : "");
+	if (page <= 0)
+		page = 4096;
+	of = (len + (size_t)page - 1) / (size_t)page;
+	n = of <= IPCB_MEM_VERIFY_PAGES ? of : IPCB_MEM_VERIFY_PAGES;
+	if (!numa_ok()) {
+		if (eff && elen)
+			snprintf(eff, elen, "unverified(numa unavailable)");
+		return 0;
+	}
+	pages = calloc(n, sizeof(*pages));
+	status = calloc(n, sizeof(*status));
+	if (!pages || !status) {
+		free(pages);
+		free(status);
+		return why_set(why, wlen, -ENOMEM, "out of memory");
+	}
+	if (n == of) {
+		for (i = 0; i < n; i++)
+			pages[i] = (char *)p + i * (size_t)page;
+	} else {
+		/* Windows of consecutive pages, the first at the start, the last at the end. */
+		win = n / IPCB_MEM_VERIFY_WINDOWS;
+		gap = (of - win) / (IPCB_MEM_VERIFY_WINDOWS - 1);
+		for (i = 0; i < n; i++)
+			pages[i] = (char *)p + ((i / win) * gap + i % win) * (size_t)page;
+	}
+	/* Query mode: nodes = NULL moves nothing and writes each page's node into status. */
+	rc = numa_move_pages(0, (unsigned long)n, pages, NULL, status, 0);
+	if (rc < 0) {
+		if (eff && elen)
+			snprintf(eff, elen, "unverified(move_pages: %s)", strerror(errno));
+		rc = 0;
+	} else {
+		rc = ipcb_mem_judge(&w, status, n, of, eff, elen, why, wlen);
+	}
+	free(pages);
+	free(status);
+	return rc;
 }

@@ -4,17 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mem.h"
 #include "request.h"
 
-int ipcb_request_check(struct ipcb_chan *ch, const char *opt, long long asked,
-		       long long granted, const char *limit)
+/* A request not granted as asked: FAILED, or recorded under --allow-clamp. */
+static int not_granted(struct ipcb_chan *ch, const char *opt, const char *what)
 {
-	char what[200];
-
-	if (granted >= asked)
-		return 0;
-	snprintf(what, sizeof(what), "%s %lld clamped to %lld%s%s", opt, asked, granted,
-		 limit ? " by " : "", limit ? limit : "");
 	if (!ch->allow_clamp) {
 		snprintf(ch->why, sizeof(ch->why), "%.96s (--allow-clamp runs with the granted value "
 			 "and records it)", what);
@@ -28,4 +23,38 @@ int ipcb_request_check(struct ipcb_chan *ch, const char *opt, long long asked,
 				 n ? "; " : "", what);
 	}
 	return 0;
+}
+
+int ipcb_request_check(struct ipcb_chan *ch, const char *opt, long long asked,
+		       long long granted, const char *limit)
+{
+	char what[200];
+
+	if (granted >= asked)
+		return 0;
+	snprintf(what, sizeof(what), "%s %lld clamped to %lld%s%s", opt, asked, granted,
+		 limit ? " by " : "", limit ? limit : "");
+	return not_granted(ch, opt, what);
+}
+
+int ipcb_request_mismatch(struct ipcb_chan *ch, const char *opt, const char *mismatch)
+{
+	char what[200];
+
+	snprintf(what, sizeof(what), "%.40s: %.150s", opt, mismatch);
+	return not_granted(ch, opt, what);
+}
+
+int ipcb_request_mem(struct ipcb_chan *ch, const char *opt, const void *p, size_t len,
+		     const char *applied, char *eff, size_t elen)
+{
+	char why[200];
+	int rc = ipcb_mem_verify(p, len, applied, eff, elen, why, sizeof(why));
+
+	if (rc == -ERANGE)
+		return ipcb_request_mismatch(ch, opt, why);
+	if (rc < 0)
+		snprintf(ch->why, sizeof(ch->why), "%s: cannot verify the placement: %.120s", opt,
+			 why);
+	return rc;
 }

@@ -32,4 +32,18 @@
 int ipcb_request_check(struct ipcb_chan *ch, const char *opt, long long asked,
 		       long long granted, const char *limit);
 
+/* The same rule for a request that is not a number: where --mem put a segment's pages
+ * (harness/mem.h, ipcb_mem_verify). opt names the request and the segment ("--mem (ring)"),
+ * mismatch says what was asked and what was found. Returns 0 (recorded in ch->clamped,
+ * once per opt) when ch->allow_clamp, else -ERANGE with ch->why set. */
+int ipcb_request_mismatch(struct ipcb_chan *ch, const char *opt, const char *mismatch);
+
+/* A segment from ipcb_mem_alloc (applied: its applied string): ask where its pages are
+ * (ipcb_mem_verify) and judge a mismatch by the rule above. eff receives the placement seen
+ * ("node0:64/64"). Returns 0; -ERANGE (placed elsewhere, not allowed; ch->why says so); or
+ * another -errno when the pages could not be located (ch->why says why: a failure, never
+ * recorded as a placement). */
+int ipcb_request_mem(struct ipcb_chan *ch, const char *opt, const void *p, size_t len,
+		     const char *applied, char *eff, size_t elen);
+
 #endif
