@@ -125,7 +125,7 @@ if command -v python3 >/dev/null; then
   python3 - "$run/metadata.json" "$csv" <<'PY'; check "[ $? -eq 0 ]" "metadata/CSV content"
 import csv, json, sys
 m = json.load(open(sys.argv[1]))
-assert m["csv_schema"] == 2 and m["clock"]["name"] == "CLOCK_MONOTONIC", m
+assert m["csv_schema"] == 3 and m["clock"]["name"] == "CLOCK_MONOTONIC", m
 assert m["machine"]["pus"] >= 1
 rows = list(csv.DictReader(open(sys.argv[2])))
 for r in rows:

@@ -171,7 +171,7 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 
 	for (int ci = 0; ci < ncases && !ipcb_interrupted && !ipcb_fatal_hang; ci++) {
 		struct ipcb_case *c = &cases[ci];
-		char cpus[512], params[320], reason[512] = "", repname[16];
+		char cpus[512], params[448], reason[512] = "", repname[16];
 		struct ipcb_row row = {
 			.bench = c->pat->name, .mech = c->sy ? c->sy->name : c->tr ? c->tr->name : "", .impl = "c",
 			.mode = cfg->thread_mode ? "thread" : "process", .workers = c->nworkers,
@@ -203,7 +203,7 @@ int ipcb_run(const struct ipcb_config *cfg, const struct ipcb_topo *topo, struct
 
 		int ok_reps = 0, failed = 0;
 		char race[256] = "";   /* a deliberate race lost updates: rows say RACE, and why */
-		char effective[128] = "";
+		char effective[256] = "";
 		char clamped[200] = "";  /* requests clamped under --allow-clamp: every row says so */
 		int migr_by = IPCB_MIGR_SCHED;  /* the least exact way a worker counted */
 		for (int r = 0; r < cfg->reps; r++) {

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define IPCB_CSV_SCHEMA 2
+#define IPCB_CSV_SCHEMA 3
 #define IPCB_METADATA_SCHEMA 1
 
 /*

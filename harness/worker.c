@@ -39,6 +39,7 @@
 #include "../ipc/transport.h"
 #include "../sync/sync.h"
 #include "clock.h"
+#include "request.h"
 #include "run.h"
 #include "topo.h"
 
@@ -520,17 +521,28 @@ enum ipcb_verdict ipcb_rep_run(const struct ipcb_case *c, const struct ipcb_topo
 			 strerror(errno), errno);
 		return IPCB_FAILED;
 	}
+	memset(&ch, 0, sizeof(ch));
+	for (int i = 0; i < IPCB_CHAN_FDS; i++)
+		ch.fd[i] = -1;
+	ch.allow_clamp = cfg->allow_clamp;
+	/* Where the control block's pages really are, judged like any request the kernel
+	 * may not grant; its clamp, if allowed, goes first in ch.clamped. */
+	char ctl_eff[160];
+	rc = ipcb_request_mem(&ch, "--mem (ctl)", ctl, len, mem_applied, ctl_eff, sizeof(ctl_eff));
+	if (rc < 0) {
+		snprintf(reason, rlen, "%s", ch.why);
+		ipcb_mem_free(ctl, len);
+		return IPCB_FAILED;
+	}
 	ctl->nworkers = c->nworkers;
 	for (int i = 0; i < c->nworkers; i++) {
 		ipcb_hist_init(&ctl->slots[i].hist);
 		ctl->slots[i].cpu_first = ctl->slots[i].cpu_last = -1;
 	}
 
-	memset(&ch, 0, sizeof(ch));
-	for (int i = 0; i < IPCB_CHAN_FDS; i++)
-		ch.fd[i] = -1;
 	if (c->tr) {
 		ch.tr = c->tr;
+		ch.mem_req = &req;
 		ch.msg_size = c->size;
 		for (int i = 0; i < c->nworkers; i++) {
 			if (c->roles[i] == IPCB_ROLE_A)
@@ -545,7 +557,6 @@ enum ipcb_verdict ipcb_rep_run(const struct ipcb_case *c, const struct ipcb_topo
 				if (c->roles[i] != c->roles[j] &&
 				    (c->cpus[i] < 0 || c->cpus[i] == c->cpus[j]))
 					ch.cpus_shared = 1;
-		ch.allow_clamp = cfg->allow_clamp;
 		rc = c->tr->setup(&ch);
 		if (rc < 0) {
 			int skip = rc == -EMSGSIZE || rc == -ENOTSUP;
@@ -560,8 +571,10 @@ enum ipcb_verdict ipcb_rep_run(const struct ipcb_case *c, const struct ipcb_topo
 			return skip ? IPCB_SKIPPED : IPCB_FAILED;
 		}
 		snprintf(effective, efflen, "%s", ch.effective);
-		snprintf(ctl->clamped, sizeof(ctl->clamped), "%s", ch.clamped);
 	}
+	snprintf(ctl->clamped, sizeof(ctl->clamped), "%s", ch.clamped);
+	size_t el = strlen(effective);
+	snprintf(effective + el, efflen - el, "%smem=%s", el ? ";" : "", ctl_eff);
 	/* A sync primitive and the pattern's data beside it (static: hung threads keep it). */
 	static struct ipcb_sync_inst si;
 	memset(&si, 0, sizeof(si));

@@ -82,7 +82,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../harness/mem.h"
 #include "../harness/opt.h"
+#include "../harness/request.h"
 #include "shm_queue.h"
 #include "transport.h"
 
@@ -729,8 +731,13 @@ static int shm_queue_setup(struct ipcb_chan *ch)
 		return -EMSGSIZE;
 	}
 	total = 2 * one;
-	void *mem = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED) {
+	/* Placed by --mem (the harness passes it; the caller's node without), and verified
+	 * like the control block: the cells are where the messages live. */
+	struct ipcb_mem_req local = { .policy = IPCB_MEM_LOCAL, .node = -1, .local_cpu = -1 };
+	char applied[96], placed[96];
+	void *mem = ipcb_mem_alloc(total, ch->mem_req ? ch->mem_req : &local, applied,
+				   sizeof(applied));
+	if (!mem) {
 		int err = errno;
 		snprintf(ch->why, sizeof(ch->why), "cannot map %zu bytes of shared memory: %s",
 			 total, strerror(err));
@@ -738,14 +745,18 @@ static int shm_queue_setup(struct ipcb_chan *ch)
 	}
 	ch->mem = mem;
 	ch->mem_len = total;
-	int rc = ipcb_shm_queue_init(queue_of(ch, 0), one, &p, NULL);
+	int rc = ipcb_request_mem(ch, "--mem (queue)", mem, total, applied, placed, sizeof(placed));
+	if (rc < 0)
+		return rc;   /* teardown unmaps */
+	rc = ipcb_shm_queue_init(queue_of(ch, 0), one, &p, NULL);
 	if (rc == 0)
 		rc = ipcb_shm_queue_init(queue_of(ch, 1), one, &p, NULL);
 	if (rc < 0)
 		return rc;   /* teardown unmaps */
-	snprintf(ch->effective, sizeof(ch->effective), "depth=%zu;item_bytes=%zu;impl=%s;spin=%u%s",
-		 p.capacity, p.item_size, (p.flags & IPCB_SHM_QUEUE_LOCKED) ? "lock" : "mpmc",
-		 p.spin, (p.flags & IPCB_SHM_QUEUE_YIELD) ? "-yields" : "");
+	snprintf(ch->effective, sizeof(ch->effective), "depth=%zu;item_bytes=%zu;impl=%s;spin=%u%s;"
+		 "mem_chan=%s", p.capacity, p.item_size,
+		 (p.flags & IPCB_SHM_QUEUE_LOCKED) ? "lock" : "mpmc", p.spin,
+		 (p.flags & IPCB_SHM_QUEUE_YIELD) ? "-yields" : "", placed);
 	return 0;
 }
 
@@ -772,8 +783,7 @@ static ssize_t shm_queue_recv(struct ipcb_end *e, void *buf, size_t len)
 
 static void shm_queue_teardown(struct ipcb_chan *ch)
 {
-	if (ch->mem)
-		(void)munmap(ch->mem, ch->mem_len);
+	ipcb_mem_free(ch->mem, ch->mem_len);
 	ch->mem = NULL;
 	ch->mem_len = 0;
 }

@@ -571,6 +571,13 @@ static void transport_round_trip(const char *want_effective)
 	CHECK(t->setup(&ch) == 0);
 	CHECKF(strstr(ch.effective, want_effective) != NULL, "effective '%s', want '%s'",
 	       ch.effective, want_effective);
+	/* The cells' pages were placed (local: one node) and every one of them verified. */
+	size_t pages = ch.mem_len / (size_t)sysconf(_SC_PAGESIZE);
+	const char *mc = strstr(ch.effective, ";mem_chan=node");
+	char tail[48];
+	snprintf(tail, sizeof(tail), ":%zu/%zu", pages, pages);
+	CHECKF(mc && pages && !strcmp(strchr(mc, ':'), tail), "effective '%s', want %zu pages",
+	       ch.effective, pages);
 	memset(&e, 0, sizeof(e));
 	CHECK(t->attach(&ch, &e, IPCB_ROLE_A) == 0);
 	a.ch = &ch;

@@ -11,8 +11,9 @@
  * and any lock.
  *
  * Layout of the one MAP_SHARED|MAP_ANONYMOUS mapping (made in setup with ipcb_mem_alloc, so
- * forked workers inherit it and threads share it; placed local to the parent's CPU, since
- * the channel does not say where the workers will run):
+ * forked workers inherit it and threads share it; placed by the case's --mem request, which
+ * the harness makes local to the consumer's CPU, or local to the parent's CPU when no request
+ * is passed; where its pages really are is asked of the kernel and judged like a clamp):
  *
  *   [ring AB header][ring BA header][config] [data AB ...] [data BA ...]
  *
@@ -104,6 +105,7 @@
 #include <unistd.h>
 
 #include "../harness/mem.h"
+#include "../harness/request.h"
 #include "../harness/opt.h"
 #include "transport.h"
 
@@ -440,8 +442,8 @@ static int shm_ring_setup(struct ipcb_chan *ch)
 	uint64_t rec = rec_bytes(ch->msg_size ? ch->msg_size : 1), cap, off, len;
 	long page = sysconf(_SC_PAGESIZE), pages = sysconf(_SC_PHYS_PAGES);
 	struct shm_ring_shared *sh;
-	char applied[96];
-	int wait;
+	char applied[96], placed[96];
+	int wait, rc;
 
 	for (int i = 0; i < IPCB_CHAN_FDS; i++)
 		ch->fd[i] = -1;
@@ -478,11 +480,16 @@ static int shm_ring_setup(struct ipcb_chan *ch)
 	if (wait < 0)
 		wait = ch->cpus_shared ? SHM_RING_FUTEX : SHM_RING_SPIN;
 
-	sh = ipcb_mem_alloc(len, &req, applied, sizeof(applied));
+	sh = ipcb_mem_alloc(len, ch->mem_req ? ch->mem_req : &req, applied, sizeof(applied));
 	if (!sh)
 		return -errno;
 	ch->mem = sh;
 	ch->mem_len = len;
+	/* The rings are where the messages live: their pages are verified like the control
+	 * block's (teardown unmaps on failure). */
+	rc = ipcb_request_mem(ch, "--mem (ring)", sh, len, applied, placed, sizeof(placed));
+	if (rc < 0)
+		return rc;
 	sh->cap = cap;
 	sh->data_off[0] = off;
 	sh->data_off[1] = off + round_up(cap, (uint64_t)page);
@@ -491,10 +498,12 @@ static int shm_ring_setup(struct ipcb_chan *ch)
 	sh->spins = set->spins >= 0 ? set->spins : ch->cpus_shared ? 0 : SHM_RING_SPINS_AUTO;
 	if (wait == SHM_RING_FUTEX)
 		snprintf(ch->effective, sizeof(ch->effective), "wait=futex;batch=%d;ring_bytes=%llu;"
-			 "spins=%d", sh->batch, (unsigned long long)cap, sh->spins);
+			 "spins=%d;mem_chan=%s", sh->batch, (unsigned long long)cap, sh->spins,
+			 placed);
 	else
-		snprintf(ch->effective, sizeof(ch->effective), "wait=%s;batch=%d;ring_bytes=%llu",
-			 shm_ring_wait_names[wait], sh->batch, (unsigned long long)cap);
+		snprintf(ch->effective, sizeof(ch->effective), "wait=%s;batch=%d;ring_bytes=%llu;"
+			 "mem_chan=%s", shm_ring_wait_names[wait], sh->batch,
+			 (unsigned long long)cap, placed);
 	return 0;
 }
 

@@ -41,6 +41,8 @@ enum { IPCB_ROLE_A = 0, IPCB_ROLE_B = 1 };
 
 /* One channel for one case. Zeroed by the harness before setup; fields below "config" are
  * inputs, the rest belong to the transport. */
+struct ipcb_mem_req;
+
 struct ipcb_chan {
 	const struct ipcb_transport *tr;
 	/* config, set by the harness */
@@ -50,11 +52,13 @@ struct ipcb_chan {
 				   * a busy-waiting transport must yield or block instead */
 	int allow_clamp;          /* --allow-clamp: a clamped request is recorded, not an
 				   * error (harness/request.h) */
+	const struct ipcb_mem_req *mem_req; /* --mem, for a segment the messages live in
+				   * (harness/mem.h); NULL: local to the caller */
 	/* transport state */
 	int fd[IPCB_CHAN_FDS];    /* -1 when unused (setup sets them) */
 	void *mem;                /* shared mapping, if any */
 	size_t mem_len;
-	char effective[128];      /* effective parameters, "pipe_sz=65536", for the CSV */
+	char effective[192];      /* effective parameters, "pipe_sz=65536", for the CSV */
 	char why[160];            /* setup's reason when it returns -EMSGSIZE, -ENOTSUP or
 				   * -ERANGE (a clamped request, harness/request.h) */
 	char clamped[200];        /* requests clamped under --allow-clamp, for the CSV */
