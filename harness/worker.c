@@ -572,20 +572,33 @@ enum ipcb_verdict ipcb_rep_run(const struct ipcb_case *c, const struct ipcb_topo
 		}
 		snprintf(effective, efflen, "%s", ch.effective);
 	}
-	snprintf(ctl->clamped, sizeof(ctl->clamped), "%s", ch.clamped);
-	size_t el = strlen(effective);
-	snprintf(effective + el, efflen - el, "%smem=%s", el ? ";" : "", ctl_eff);
 	/* A sync primitive and the pattern's data beside it (static: hung threads keep it). */
 	static struct ipcb_sync_inst si;
 	memset(&si, 0, sizeof(si));
+	size_t el = strlen(effective);
 	if (c->sy) {
+		char sy_eff[96];
 		rc = ipcb_sync_inst_new(&si, c->sy, c->nworkers, c->sync_data, &req, reason, rlen);
 		if (rc < 0) {
 			(void)ipcb_names_cleanup();
 			ipcb_mem_free(ctl, len);
 			return rc == -ENOTSUP ? IPCB_SKIPPED : IPCB_FAILED;
 		}
+		/* The lock and the shared values live here: verified like a transport's rings. */
+		rc = ipcb_request_mem(&ch, "--mem (sync)", si.map, si.map_len, si.applied, sy_eff,
+				      sizeof(sy_eff));
+		if (rc < 0) {
+			snprintf(reason, rlen, "%s", ch.why);
+			ipcb_sync_inst_free(&si);
+			(void)ipcb_names_cleanup();
+			ipcb_mem_free(ctl, len);
+			return IPCB_FAILED;
+		}
+		snprintf(effective + el, efflen - el, "%smem_chan=%s", el ? ";" : "", sy_eff);
+		el = strlen(effective);
 	}
+	snprintf(ctl->clamped, sizeof(ctl->clamped), "%s", ch.clamped);
+	snprintf(effective + el, efflen - el, "%smem=%s", el ? ";" : "", ctl_eff);
 
 	memset(&l, 0, sizeof(l));
 	l.si = c->sy ? &si : NULL;

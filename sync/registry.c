@@ -36,7 +36,6 @@ int ipcb_sync_inst_new(struct ipcb_sync_inst *si, const struct ipcb_sync *sy, in
 	size_t align = sy->state_align < 64 ? 64 : sy->state_align;
 	size_t st_len = round_up(sy->state_size + (size_t)nworkers * sy->per_worker, 64);
 	struct ipcb_mem_req none = { .policy = IPCB_MEM_LOCAL, .node = -1, .local_cpu = -1 };
-	char applied[96];
 	int rc;
 
 	memset(si, 0, sizeof(*si));
@@ -50,7 +49,8 @@ int ipcb_sync_inst_new(struct ipcb_sync_inst *si, const struct ipcb_sync *sy, in
 	}
 	/* The state starts the mapping (page aligned); the data follows on its own line. */
 	si->map_len = round_up(st_len, align) + round_up(data_bytes ? data_bytes : 1, 64);
-	si->map = ipcb_mem_alloc(si->map_len, req ? req : &none, applied, sizeof(applied));
+	si->map = ipcb_mem_alloc(si->map_len, req ? req : &none, si->applied,
+				 sizeof(si->applied));
 	if (!si->map) {
 		rc = -errno;
 		snprintf(why, len, "%s: cannot map %zu bytes of shared memory: %s (errno %d)",

@@ -143,6 +143,7 @@ struct ipcb_sync_inst {
 	int nworkers;
 	void *map;
 	size_t map_len;
+	char applied[96];        /* the --mem policy applied to map (ipcb_mem_alloc) */
 	int live;                /* init succeeded: fini is owed */
 };
 
