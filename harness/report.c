@@ -628,58 +628,42 @@ static int bench_tables_multi(struct doc *d, struct rrun *runs, int n, const cha
 	return ret;
 }
 
-/* The cases of bench that gave no number, in every run. */
-static int bench_failures(struct doc *d, struct rrun *runs, int n, const char *bench)
+/* The cases of bench, in every run, that a reader of its table must see spelled out:
+ * with notes = 0 those that gave no number (their status and reason); with notes = 1 those
+ * whose numbers came with a warning on ok rows (a request the kernel clamped, run with
+ * --allow-clamp). Nothing when there is none. */
+static int bench_case_list(struct doc *d, struct rrun *runs, int n, const char *bench, int notes)
 {
-	static const char *const head[] = { "case", "run", "status", "reason" };
+	static const char *const fail_head[] = { "case", "run", "status", "reason" };
+	static const char *const note_head[] = { "case", "run", "note" };
 	static char empty[1];
-	int any = 0, ret = 0;
-
-	for (int r = 0; r < n && !ret; r++)
-		for (int i = 0; i < runs[r].res.nc && !ret; i++) {
-			const struct ipcb_rcase *c = &runs[r].res.c[i];
-			char *cells[4];
-
-			if (strcmp(c->bench, bench) || !c->fail_status || case_has_numbers(c))
-				continue;
-			if (!any) {
-				doc_p(d, "Cases without numbers:");
-				doc_table(d, 4, head, "llll");
-				any = 1;
-			}
-			cells[0] = c->label ? c->label : c->mech;
-			cells[1] = n > 1 ? runs[r].label : runs[r].res.run_id;
-			cells[2] = c->fail_status;
-			cells[3] = c->fail_reason ? c->fail_reason : empty;
-			doc_row(d, cells);
-		}
-	if (any)
-		doc_table_end(d);
-	return ret;
-}
-
-/* The cases of bench that gave numbers with a note in their rows' reason (a request the
- * kernel clamped, run anyway with --allow-clamp): a reader of the table must see it. */
-static int bench_notes(struct doc *d, struct rrun *runs, int n, const char *bench)
-{
-	static const char *const head[] = { "case", "run", "note" };
+	const int ncol = notes ? 3 : 4;
 	int any = 0;
 
 	for (int r = 0; r < n; r++)
 		for (int i = 0; i < runs[r].res.nc; i++) {
 			const struct ipcb_rcase *c = &runs[r].res.c[i];
-			char *cells[3];
+			char *cells[4];
 
-			if (strcmp(c->bench, bench) || !c->note || !case_has_numbers(c))
+			if (strcmp(c->bench, bench))
+				continue;
+			if (notes ? !c->note || !case_has_numbers(c)
+				  : !c->fail_status || case_has_numbers(c))
 				continue;
 			if (!any) {
-				doc_p(d, "Cases whose numbers carry a warning:");
-				doc_table(d, 3, head, "lll");
+				doc_p(d, notes ? "Cases whose numbers carry a warning:"
+					       : "Cases without numbers:");
+				doc_table(d, ncol, notes ? note_head : fail_head, notes ? "lll" : "llll");
 				any = 1;
 			}
 			cells[0] = c->label ? c->label : c->mech;
 			cells[1] = n > 1 ? runs[r].label : runs[r].res.run_id;
-			cells[2] = c->note;
+			if (notes) {
+				cells[2] = c->note;
+			} else {
+				cells[2] = c->fail_status;
+				cells[3] = c->fail_reason ? c->fail_reason : empty;
+			}
 			doc_row(d, cells);
 		}
 	if (any)
@@ -1006,9 +990,9 @@ static int write_doc(struct doc *d, struct rrun *runs, int n, const char *out_di
 		ret = n == 1 ? bench_table_single(d, &runs[0], benches[b])
 			     : bench_tables_multi(d, runs, n, benches[b]);
 		if (!ret)
-			ret = bench_failures(d, runs, n, benches[b]);
+			ret = bench_case_list(d, runs, n, benches[b], 0);
 		if (!ret)
-			ret = bench_notes(d, runs, n, benches[b]);
+			ret = bench_case_list(d, runs, n, benches[b], 1);
 	}
 	if (!nb)
 		doc_p(d, "No rows.");
