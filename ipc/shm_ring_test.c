@@ -88,6 +88,22 @@ static int setup_chan(struct ipcb_chan *ch, size_t msg_size, int cpus_shared)
 	return tr->setup(ch);
 }
 
+/* A channel for msg_size with both ends attached in this thread (A sends on the ring B
+ * reads). 0, or -1 after a failed CHECK. */
+static int open_pair(struct ipcb_chan *ch, struct ipcb_end *a, struct ipcb_end *b,
+		     size_t msg_size)
+{
+	if (setup_chan(ch, msg_size, 0) < 0) {
+		CHECK(0);
+		return -1;
+	}
+	memset(a, 0, sizeof(*a));
+	memset(b, 0, sizeof(*b));
+	CHECK(tr->attach(ch, a, IPCB_ROLE_A) == 0);
+	CHECK(tr->attach(ch, b, IPCB_ROLE_B) == 0);
+	return 0;
+}
+
 /* Size of message seq when sizes vary in [8, max]; every 97th is exactly max. */
 static size_t size_for(uint64_t seq, size_t max)
 {
@@ -555,14 +571,8 @@ static void test_short_buffer(void)
 	unsigned char big[300], small[64];
 
 	CHECK(set_opts("spin", 1, 4096, 0) == 0);
-	if (setup_chan(&ch, sizeof(big), 0) < 0) {
-		CHECK(0);
+	if (open_pair(&ch, &a, &b, sizeof(big)) < 0)
 		return;
-	}
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
-	CHECK(tr->attach(&ch, &a, IPCB_ROLE_A) == 0);
-	CHECK(tr->attach(&ch, &b, IPCB_ROLE_B) == 0);
 	memset(big, 0x5a, sizeof(big));
 	CHECK(tr->send(&a, big, sizeof(big)) == (ssize_t)sizeof(big));
 	CHECK(tr->send(&a, big, 10) == 10);
@@ -607,14 +617,8 @@ static void test_stale_words(void)
 		int ok = 1;
 
 		CHECK(set_opts("spin", batches[bi], 4096, 0) == 0);
-		if (setup_chan(&ch, sizeof(big), 0) < 0) {
-			CHECK(0);
+		if (open_pair(&ch, &a, &b, sizeof(big)) < 0)
 			continue;
-		}
-		memset(&a, 0, sizeof(a));
-		memset(&b, 0, sizeof(b));
-		CHECK(tr->attach(&ch, &a, IPCB_ROLE_A) == 0);
-		CHECK(tr->attach(&ch, &b, IPCB_ROLE_B) == 0);
 		CHECK(tr->send(&a, big, sizeof(big)) == (ssize_t)sizeof(big));
 		tr->detach(&a);                       /* publishes a held-back batch */
 		CHECK(tr->recv(&b, buf, sizeof(buf)) == (ssize_t)sizeof(big) &&
@@ -669,14 +673,8 @@ static void test_faults(void)
 			CHECK(setenv("IPCBENCH_TEST_FAULT", faults[f], 1) == 0);
 			CHECK(ipcb_fault_from_env() == 0);
 			CHECK(set_opts("spin", 1, 65536, 0) == 0);
-			if (setup_chan(&ch, len, 0) < 0) {
-				CHECK(0);
+			if (open_pair(&ch, &a, &b, len) < 0)
 				continue;
-			}
-			memset(&a, 0, sizeof(a));
-			memset(&b, 0, sizeof(b));
-			CHECK(tr->attach(&ch, &a, IPCB_ROLE_A) == 0);
-			CHECK(tr->attach(&ch, &b, IPCB_ROLE_B) == 0);
 			for (uint64_t seq = 0; seq < 10; seq++) {
 				ipcb_msg_stamp(buf, len, seq, 0, 0, 1);
 				CHECK(ipcb_send_msg(&a, buf, len) == 0);
