@@ -56,11 +56,17 @@
  * (8/56/64 B over 7 interleaved runs: 112-115/115-119/117-120 ns, against 112-118/110-124/
  * 116-123 ns with head), so the index line is not what separates the ring from the one-line
  * floor; 64-byte streaming got less steady (4 of 5 runs 94-114 M/s and one 62 M/s, against
- * 107-110 M/s with head: a consumer that catches up polls the line the producer writes). Prefetching a record's second line while waiting did not
- * shorten a 64-byte round trip either; nor did an inline copy in recv. What the ring pays
- * above bench/probes/cacheline_pingpong's "payload" variant (a stamped message through bare
- * slot rings, ~95-100 ns for 64 B where the one-line floor is ~60 ns at the same batch) is
- * the software around the copy: the transport call chain, space accounting, wait modes.
+ * 107-110 M/s with head: a consumer that catches up polls the line the producer writes).
+ * Measured again in the same rounds (bench/probes/ring_pingpong with both versions linked
+ * in, 8 B, 10 000 rounds of 200 round trips, three runs, quick state): the length-word design
+ * without its prefetch of the line after the word 97-108 ns, against 102-106 ns with head,
+ * inside the run-to-run spread; two bare one-way slot rings carrying the same stamped
+ * message, no ring code, 74-95 ns, and 78-87 ns with the next word zeroed as the length-word
+ * design must; the one-line floor 44-51 ns. An inline copy in recv (same method, slow state:
+ * one-line ~360 ns): 1% faster at 8 B, 32%
+ * slower at 64 B (two 32-byte loads from lines still arriving from the other CPU), so recv
+ * calls memcpy. What the ring pays above the bare slot rings (1.1-1.3x in the same rounds)
+ * is the software around the copy: the call through the table, space accounting, wait modes.
  *
  * Batching (--shm-ring-batch N): the producer publishes head every N messages. The consumer
  * publishes tail lazily, once it has consumed an eighth of the ring: when the producer
