@@ -63,9 +63,8 @@
  * inside the run-to-run spread; two bare one-way slot rings carrying the same stamped
  * message, no ring code, 74-95 ns, and 78-87 ns with the next word zeroed as the length-word
  * design must; the one-line floor 44-51 ns. An inline copy in recv (same method, slow state:
- * one-line ~360 ns): 1% faster at 8 B, 32%
- * slower at 64 B (two 32-byte loads from lines still arriving from the other CPU), so recv
- * calls memcpy. What the ring pays above the bare slot rings (1.1-1.3x in the same rounds)
+ * one-line ~360 ns): 1% faster at 8 B, 32% slower at 64 B (two 32-byte loads from lines
+ * still arriving from the other CPU), so recv calls memcpy. What the ring pays above the bare slot rings (1.1-1.3x in the same rounds)
  * is the software around the copy: the call through the table, space accounting, wait modes.
  *
  * Batching (--shm-ring-batch N): the producer publishes head every N messages. The consumer
