@@ -62,7 +62,11 @@
  * without its prefetch of the line after the word 97-108 ns, against 102-106 ns with head,
  * inside the run-to-run spread; two bare one-way slot rings carrying the same stamped
  * message, no ring code, 74-95 ns, and 78-87 ns with the next word zeroed as the length-word
- * design must; the one-line floor 44-51 ns. An inline copy in recv (same method, slow state:
+ * design must; the one-line floor 44-51 ns. Three more runs of 6 000 rounds: the length-word
+ * design 0.82-0.89x the index design's round trip at 8 B, 0.98-1.04x at 64 B; but ipcbench's
+ * 64-byte stream, runs alternated, 88.5 M/s against 112 M/s with the index in the quick
+ * state (in the slow one 16.7 against 12.9 M/s). A gain at one size of one pattern for a
+ * fifth of the streaming rate: not kept. An inline copy in recv (same method, slow state:
  * one-line ~360 ns): 1% faster at 8 B, 32% slower at 64 B (two 32-byte loads from lines
  * still arriving from the other CPU), so recv calls memcpy. What the ring pays above the bare slot rings (1.1-1.3x in the same rounds)
  * is the software around the copy: the call through the table, space accounting, wait modes.
