@@ -40,6 +40,7 @@
 #endif
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,9 +51,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../harness/clock.h"
 #include "../../harness/msg.h"
 #include "../../harness/opt.h"
+#include "../../harness/topo.h"
 #include "../../ipc/transport.h"
+#include "../../sync/sync.h"
 
 #define SLOTS 1024
 #define MAX_MSG 4096
@@ -67,29 +71,17 @@ static unsigned char *shm;            /* [word line][slots A->B][slots B->A] */
 static struct ipcb_chan chan;
 static const struct ipcb_transport *tr = &ipcb_transport_shm_ring;
 
-static inline void relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
+static struct ipcb_topo *topo;
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
+/* Pin the calling process to one CPU the way ipcbench pins its workers (hwloc). */
 static int pin(int cpu)
 {
-	cpu_set_t s;
-	CPU_ZERO(&s);
-	CPU_SET(cpu, &s);
-	if (sched_setaffinity(0, sizeof(s), &s) == 0)
-		return 0;
-	perror("ring_pingpong: sched_setaffinity");
-	return -1;
+	char err[160];
+	int rc = ipcb_topo_bind(topo, cpu, 0, err, sizeof(err));
+
+	if (rc < 0)
+		fprintf(stderr, "ring_pingpong: cannot pin to CPU %d: %s\n", cpu, err);
+	return rc;
 }
 
 static inline _Atomic uint64_t *word(void)
@@ -113,7 +105,7 @@ static inline void slot_get(int dir, uint64_t i, unsigned char *buf)
 {
 	unsigned char *p = slot(dir, i);
 	while (atomic_load_explicit((_Atomic uint64_t *)(void *)p, memory_order_acquire) != i + 1)
-		relax();
+		ipcb_cpu_relax();
 	memcpy(buf, p + 8, msg);
 }
 
@@ -136,10 +128,10 @@ static inline int step(int v, int a, uint64_t i, struct ipcb_end *e, unsigned ch
 		if (a) {
 			atomic_store_explicit(w, 2 * i + 1, memory_order_release);
 			while (atomic_load_explicit(w, memory_order_acquire) != 2 * i + 2)
-				relax();
+				ipcb_cpu_relax();
 		} else {
 			while (atomic_load_explicit(w, memory_order_acquire) != 2 * i + 1)
-				relax();
+				ipcb_cpu_relax();
 			atomic_store_explicit(w, 2 * i + 2, memory_order_release);
 		}
 		return 0;
@@ -250,6 +242,16 @@ int main(int argc, char **argv)
 	}
 	if (set_ring_bytes(ring_bytes) < 0)
 		return 2;
+	if ((errno = -ipcb_topo_load(&topo, NULL)) != 0) {
+		fprintf(stderr, "ring_pingpong: hwloc topology: %s\n", strerror(errno));
+		return 1;
+	}
+	/* Both CPUs checked before the fork: a child that cannot pin would leave A waiting. */
+	if (!ipcb_topo_has_pu(topo, cpu_a) || !ipcb_topo_has_pu(topo, cpu_b)) {
+		fprintf(stderr, "ring_pingpong: CPU %d or %d does not exist or is not allowed here\n",
+			cpu_a, cpu_b);
+		return 2;
+	}
 	chan.tr = tr;
 	chan.msg_size = msg;
 	chan.n_a = chan.n_b = 1;
@@ -274,7 +276,7 @@ int main(int argc, char **argv)
 		for (int64_t r = 0;; r++) {
 			int64_t g;
 			while ((g = atomic_load_explicit(go, memory_order_acquire)) == r)
-				relax();
+				ipcb_cpu_relax();
 			if (g < 0)
 				break;
 			for (int v = 0; v < NV; v++)
@@ -292,11 +294,11 @@ int main(int argc, char **argv)
 		kill(pid, SIGKILL);
 		return 1;
 	}
-	uint64_t stop = now_ns() + (uint64_t)(duration_s * 1e9);
+	uint64_t stop = ipcb_now_ns() + (uint64_t)(duration_s * 1e9);
 	while (rounds < MAX_ROUNDS && errors == 0) {
 		atomic_store_explicit(go, rounds + 1, memory_order_release);
 		for (int v = 0; v < NV; v++) {
-			uint64_t t0 = now_ns();
+			uint64_t t0 = ipcb_now_ns();
 			for (int k = 0; k < batch; k++) {
 				int rc = step(v, 1, count[v]++, &end, buf);
 				if (rc)
@@ -304,13 +306,15 @@ int main(int argc, char **argv)
 				if (rc < 0)
 					break;
 			}
-			mean[(size_t)rounds * NV + v] = (double)(now_ns() - t0) / batch;
+			mean[(size_t)rounds * NV + v] = (double)(ipcb_now_ns() - t0) / batch;
 		}
 		rounds++;
-		if (now_ns() >= stop)
+		if (ipcb_now_ns() >= stop)
 			break;
 	}
 	atomic_store_explicit(go, -1, memory_order_release);
+	if (errors)
+		kill(pid, SIGKILL);   /* B may be waiting for a message A will not send */
 	tr->detach(&end);
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		errors++;
