@@ -4,13 +4,8 @@
  * cached indices (the idea of Rigtorp's SPSCQueue, written here from the idea), streaming
  * 64-byte messages from CPU A to CPU B, in two processes (default) or two threads.
  *
- * Layout: the producer's index and its cached copy of the consumer's index share one
- * 128-byte block, the consumer's index and its cached copy of the producer's index another,
- * and the slots start on a block of their own. Indices are free-running 64-bit counters,
- * the slot count a power of two. A side re-reads the other's index (acquire) only when its
- * cached copy says full or empty; a push copies the message into its slot and publishes with
- * a release store; a pop copies it out and publishes likewise. Full and empty are waited
- * out by spinning with a pause instruction.
+ * The ring itself is in spsc_ref.h (shared with ring_rounds.c, which runs it in the same
+ * rounds as the shm-ring transport).
  *
  * With -s, each message is stamped and checked exactly as ipcbench's stream pattern does
  * (harness/msg.h, sparse mode), so the rate can be compared like for like with
@@ -40,32 +35,24 @@
 
 #include "../../harness/msg.h"
 
-#define BLOCK 128
-#define MSG 64
+#include "spsc_ref.h"
+
+#define MSG SPSC_REF_MSG
 
 struct msg { unsigned char b[MSG]; };
 
-struct ring {
-	alignas(BLOCK) _Atomic uint64_t head;   /* producer: next slot to fill */
-	uint64_t tail_cache;                    /* producer's copy of tail */
-	alignas(BLOCK) _Atomic uint64_t tail;   /* consumer: next slot to empty */
-	uint64_t head_cache;                    /* consumer's copy of head */
-	alignas(BLOCK) _Atomic int stop;        /* consumer -> producer: window closed */
-	alignas(BLOCK) double rate;             /* results */
+/* Results and the stop flag, shared by the two sides (the ring is mapped on its own). */
+struct shared {
+	alignas(SPSC_REF_BLOCK) _Atomic int stop;   /* consumer -> producer: window closed */
+	alignas(SPSC_REF_BLOCK) double rate;
 	uint64_t errors;
-	alignas(BLOCK) struct msg slot[];       /* slots: its own block onwards */
 };
 
-static uint64_t slots = 65536, mask;   /* 65536 x 64 B = 4 MiB, ipcbench's default ring */
+struct sides { struct spsc_ref *r; struct shared *sh; };
+
+static uint64_t slots = 65536;   /* 65536 x 64 B = 4 MiB, ipcbench's default ring */
 static int stamp, cpu_a = 0, cpu_b = 1;
 static double duration_s = 1.0, warmup_s = 0.2;
-
-static inline void relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
 
 static uint64_t now_ns(void)
 {
@@ -83,31 +70,7 @@ static void pin(int cpu)
 		perror("spsc_ref: sched_setaffinity");
 }
 
-static inline void push(struct ring *r, const struct msg *m)
-{
-	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
-	while (h - r->tail_cache == slots) {
-		r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
-		if (h - r->tail_cache == slots)
-			relax();
-	}
-	memcpy(&r->slot[h & mask], m, sizeof(*m));
-	atomic_store_explicit(&r->head, h + 1, memory_order_release);
-}
-
-static inline void pop(struct ring *r, struct msg *m)
-{
-	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
-	while (r->head_cache == t) {
-		r->head_cache = atomic_load_explicit(&r->head, memory_order_acquire);
-		if (r->head_cache == t)
-			relax();
-	}
-	memcpy(m, &r->slot[t & mask], sizeof(*m));
-	atomic_store_explicit(&r->tail, t + 1, memory_order_release);
-}
-
-static void produce(struct ring *r)
+static void produce(struct sides *x)
 {
 	struct msg m;
 	uint64_t seq = 0;
@@ -120,9 +83,9 @@ static void produce(struct ring *r)
 				ipcb_msg_stamp(m.b, MSG, seq, 0, 0, 0);
 			else
 				memcpy(m.b, &seq, sizeof(seq));
-			push(r, &m);
+			spsc_ref_push(x->r, m.b);
 		}
-		if (atomic_load_explicit(&r->stop, memory_order_relaxed))
+		if (atomic_load_explicit(&x->sh->stop, memory_order_relaxed))
 			break;
 	}
 	/* The stop message. */
@@ -130,10 +93,10 @@ static void produce(struct ring *r)
 		ipcb_msg_stamp(m.b, MSG, seq, 0, 1, 0);
 	else
 		memset(m.b, 0xff, sizeof(uint64_t));
-	push(r, &m);
+	spsc_ref_push(x->r, m.b);
 }
 
-static void consume(struct ring *r)
+static void consume(struct sides *x)
 {
 	struct msg m;
 	uint64_t seq = 0, errors = 0, t_first = 0, t_begin = 0, n_begin = 0, t;
@@ -143,7 +106,7 @@ static void consume(struct ring *r)
 	for (;; seq++) {
 		uint32_t got;
 		uint16_t prod;
-		pop(r, &m);
+		spsc_ref_pop(x->r, m.b);
 		if (stamp) {
 			int k = ipcb_msg_check(m.b, MSG, 0, &got, &prod);
 			if (k == IPCB_MSG_IS_STOP)
@@ -169,11 +132,11 @@ static void consume(struct ring *r)
 			n_begin = seq;
 		} else if (window == 1 && t - t_begin >= (uint64_t)(duration_s * 1e9)) {
 			window = 2;
-			r->rate = (double)(seq - n_begin) * 1e9 / (double)(t - t_begin);
-			atomic_store_explicit(&r->stop, 1, memory_order_relaxed);
+			x->sh->rate = (double)(seq - n_begin) * 1e9 / (double)(t - t_begin);
+			atomic_store_explicit(&x->sh->stop, 1, memory_order_relaxed);
 		}
 	}
-	r->errors = errors;
+	x->sh->errors = errors;
 }
 
 static void *producer_thread(void *arg)
@@ -185,8 +148,7 @@ static void *producer_thread(void *arg)
 int main(int argc, char **argv)
 {
 	int threads = 0, opt;
-	struct ring *r;
-	size_t len;
+	struct sides x;
 
 	while ((opt = getopt(argc, argv, "tsa:b:c:d:w:")) != -1) {
 		switch (opt) {
@@ -207,19 +169,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "spsc_ref: -c must be a power of two >= 2\n");
 		return 2;
 	}
-	mask = slots - 1;
-	len = sizeof(*r) + slots * sizeof(struct msg);
-	r = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (r == MAP_FAILED) {
+	x.r = mmap(NULL, spsc_ref_bytes(slots), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	x.sh = mmap(NULL, sizeof(*x.sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		    -1, 0);
+	if (x.r == MAP_FAILED || x.sh == MAP_FAILED) {
 		perror("spsc_ref: mmap");
 		return 1;
 	}
-	memset(r, 0, len);
+	spsc_ref_init(x.r, slots);
 	if (threads) {
 		pthread_t tp;
-		if (pthread_create(&tp, NULL, producer_thread, r) != 0)
+		if (pthread_create(&tp, NULL, producer_thread, &x) != 0)
 			return 1;
-		consume(r);
+		consume(&x);
 		pthread_join(tp, NULL);
 	} else {
 		pid_t pid = fork();
@@ -228,13 +191,13 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		if (pid == 0) {
-			produce(r);
+			produce(&x);
 			_exit(0);
 		}
-		consume(r);
+		consume(&x);
 		if (waitpid(pid, NULL, 0) != pid)
 			return 1;
 	}
-	printf("msgs_per_s=%.0f errors=%llu\n", r->rate, (unsigned long long)r->errors);
-	return r->errors ? 1 : 0;
+	printf("msgs_per_s=%.0f errors=%llu\n", x.sh->rate, (unsigned long long)x.sh->errors);
+	return x.sh->errors ? 1 : 0;
 }
