@@ -57,7 +57,7 @@
  * 116-123 ns with head), so the index line is not what separates the ring from the one-line
  * floor; 64-byte streaming got less steady (4 of 5 runs 94-114 M/s and one 62 M/s, against
  * 107-110 M/s with head: a consumer that catches up polls the line the producer writes).
- * Measured again in the same rounds (bench/probes/ring_pingpong with both versions linked
+ * Measured again in the same rounds (bench/probes/ring_rounds -p with both versions linked
  * in, 8 B, 10 000 rounds of 200 round trips, three runs, quick state): the length-word design
  * without its prefetch of the line after the word 97-108 ns, against 102-106 ns with head,
  * inside the run-to-run spread; two bare one-way slot rings carrying the same stamped
