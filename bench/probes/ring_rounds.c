@@ -112,11 +112,15 @@ static const char *const *names;
 
 /* Shared: [word line][ack line][go line][slots A->B][slots B->A] */
 struct ctl {
-	_Alignas(128) _Atomic uint64_t word;   /* one-line variant */
 	_Alignas(128) _Atomic uint64_t ack;    /* stream: B's count of finished stretches */
 	_Alignas(128) _Atomic int64_t go;      /* rounds A has started; -1: stop */
 };
 static struct ctl *ctl;
+/* The one-line variant's words: round r uses line r % WORD_LINES, one per 4 KiB page (a
+ * line's round trip depends on where its physical address is homed: measured here, one
+ * fixed line gave 42-68 ns from run to run; many lines give their median). */
+#define WORD_LINES 256
+static unsigned char *words;
 static unsigned char *slots_mem;
 static struct spsc_ref *ref;
 static unsigned char *big_src, *big_dst;
@@ -164,16 +168,18 @@ static inline int bad(const unsigned char *buf, size_t len, uint64_t i)
 	return ipcb_msg_check(buf, len, 0, &got, &prod) != IPCB_MSG_OK || got != (uint32_t)i;
 }
 
-static void one_line(int a, uint64_t i)
+static void one_line(int a, int64_t round, uint64_t i)
 {
+	_Atomic uint64_t *w = (_Atomic uint64_t *)(void *)(words + (size_t)(round % WORD_LINES) * 4096);
+
 	if (a) {
-		atomic_store_explicit(&ctl->word, 2 * i + 1, memory_order_release);
-		while (atomic_load_explicit(&ctl->word, memory_order_acquire) != 2 * i + 2)
+		atomic_store_explicit(w, 2 * i + 1, memory_order_release);
+		while (atomic_load_explicit(w, memory_order_acquire) != 2 * i + 2)
 			ipcb_cpu_relax();
 	} else {
-		while (atomic_load_explicit(&ctl->word, memory_order_acquire) != 2 * i + 1)
+		while (atomic_load_explicit(w, memory_order_acquire) != 2 * i + 1)
 			ipcb_cpu_relax();
-		atomic_store_explicit(&ctl->word, 2 * i + 2, memory_order_release);
+		atomic_store_explicit(w, 2 * i + 2, memory_order_release);
 	}
 }
 
@@ -259,7 +265,7 @@ static int side_b(unsigned char *buf)
 		if (g < 0)
 			break;
 		for (int k = 0; k < batch; k++)
-			one_line(0, count[V_LINE]++);
+			one_line(0, r, count[V_LINE]++);
 		for (int v = 1; v < nv; v++) {
 			int rc = 0;
 			if (stream_mode)
@@ -402,13 +408,14 @@ int main(int argc, char **argv)
 		msg = 64;
 	slot_bytes = (8 + msg + 63) / 64 * 64;
 	ctl = map(sizeof(*ctl));
+	words = map((size_t)WORD_LINES * 4096);
 	slots_mem = stream_mode ? NULL : map(2 * SLOTS * slot_bytes);
 	ref = stream_mode ? map(spsc_ref_bytes(REF_SLOTS)) : NULL;
 	big_src = stream_mode ? malloc(BIG) : NULL;
 	big_dst = stream_mode ? malloc(BIG) : NULL;
 	mean = malloc(sizeof(double) * MAXV * MAX_ROUNDS);
 	col = malloc(sizeof(double) * MAX_ROUNDS);
-	if (!ctl || (stream_mode ? !ref || !big_src || !big_dst : !slots_mem) || !mean || !col) {
+	if (!ctl || !words || (stream_mode ? !ref || !big_src || !big_dst : !slots_mem) || !mean || !col) {
 		perror("ring_rounds: memory");
 		return 1;
 	}
@@ -467,7 +474,7 @@ int main(int argc, char **argv)
 		atomic_store_explicit(&ctl->go, rounds + 1, memory_order_release);
 		uint64_t t0 = ipcb_now_ns();
 		for (int k = 0; k < batch; k++)
-			one_line(1, count[V_LINE]++);
+			one_line(1, rounds, count[V_LINE]++);
 		mean[(size_t)rounds * MAXV + V_LINE] = (double)(ipcb_now_ns() - t0) / batch;
 		for (int v = 1; v < nv && errors == 0; v++) {
 			int n = 0;
