@@ -114,7 +114,7 @@ static double duration_s = 2.0;
 static size_t msg = 8, slot_bytes;
 static const char *const *names;
 
-/* Shared: [word line][ack line][go line][slots A->B][slots B->A] */
+/* Shared control lines: B's acknowledgements (stream mode) and A's round counter. */
 struct ctl {
 	_Alignas(128) _Atomic uint64_t ack;    /* stream: B's count of finished stretches */
 	_Alignas(128) _Atomic int64_t go;      /* rounds A has started; -1: stop */
@@ -191,6 +191,8 @@ static void one_line(int a, int64_t round, uint64_t i)
  * trips. Returns the number of failed checks, or -1 when the transport failed. */
 static int pingpong_step(int v, int a, uint64_t i, unsigned char *buf)
 {
+	int b;
+
 	switch (v) {
 	case P_SLOTS:
 		if (a) {
@@ -200,10 +202,9 @@ static int pingpong_step(int v, int a, uint64_t i, unsigned char *buf)
 			return bad(buf, msg, i);
 		}
 		slot_get(0, i, buf);
-		if (bad(buf, msg, i))
-			return 1;
-		slot_put(1, i, buf);
-		return 0;
+		b = bad(buf, msg, i);
+		slot_put(1, i, buf);   /* echoed even when bad: A sees it and stops the run */
+		return b;
 	default:
 		if (a) {
 			ipcb_msg_stamp(buf, msg, i, 0, 0, 0);
@@ -214,9 +215,8 @@ static int pingpong_step(int v, int a, uint64_t i, unsigned char *buf)
 		}
 		if (tr->recv(&end[0], buf, MAX_MSG) != (ssize_t)msg)
 			return -1;
-		if (bad(buf, msg, i))
-			return 1;
-		return tr->send(&end[0], buf, msg) == (ssize_t)msg ? 0 : -1;
+		b = bad(buf, msg, i);
+		return tr->send(&end[0], buf, msg) == (ssize_t)msg ? b : -1;
 	}
 }
 
@@ -275,8 +275,14 @@ static int side_b(unsigned char *buf)
 			if (stream_mode)
 				rc = stream_step(v, 0, &count[v], buf);
 			else
-				for (int k = 0; k < batch && rc >= 0; k++)
-					rc += pingpong_step(v, 0, count[v]++, buf);
+				for (int k = 0; k < batch; k++) {
+					int x = pingpong_step(v, 0, count[v]++, buf);
+					if (x < 0) {   /* the transport failed: nothing more to echo */
+						rc = x;
+						break;
+					}
+					rc += x;   /* a bad message is echoed on: A sees it too */
+				}
 			if (rc < 0)
 				return 1;
 			bad_msgs += rc;
