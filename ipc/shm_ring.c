@@ -66,7 +66,13 @@
  * design 0.82-0.89x the index design's round trip at 8 B, 0.98-1.04x at 64 B; but ipcbench's
  * 64-byte stream, runs alternated, 88.5 M/s against 112 M/s with the index in the quick
  * state (in the slow one 16.7 against 12.9 M/s). A gain at one size of one pattern for a
- * fifth of the streaming rate: not kept. An inline copy in recv (same method, slow state:
+ * fifth of the streaming rate: not kept. Nor a hybrid (head kept for a consumer that is
+ * behind, the length word polled by one that waits, the producer's line looked at only
+ * every 256 polls): ring / bare slots in the same rounds 1.22-1.26 against 1.25-1.35 at 8 B,
+ * 1.05-1.08 against 1.09-1.21 at 64 B, stream rate per reference 1.16-1.36 against
+ * 1.36-1.38; a few ns, and one unsteady stream in three. (Its first version also showed
+ * that "head != tail" is not "data" once a consumer can run ahead of a head store it has
+ * not seen.) An inline copy in recv (same method, slow state:
  * one-line ~360 ns): 1% faster at 8 B, 32% slower at 64 B (two 32-byte loads from lines
  * still arriving from the other CPU), so recv calls memcpy. What the ring pays above the bare slot rings (1.1-1.3x in the same rounds)
  * is the software around the copy: the call through the table, space accounting, wait modes.
