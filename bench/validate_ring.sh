@@ -90,7 +90,7 @@ csv_p=$(ls "$work"/pingpong/*/results.csv 2>/dev/null | head -1)
 read -r ring64 st64 par64 _ <<<"$( [ -n "$csv_s" ] && median "$csv_s" 64 msgs_per_s)"
 read -r ring1m st1m par1m _ <<<"$( [ -n "$csv_s" ] && median "$csv_s" 1048576 bytes_per_s)"
 read -r rtt64 strtt64 parrtt ops <<<"$( [ -n "$csv_p" ] && median "$csv_p" 64 rtt_p50_ns)"
-read -r rtt8 strtt8 _ ops8 <<<"$( [ -n "$csv_p" ] && median "$csv_p" 8 rtt_p50_ns)"
+read -r rtt8 strtt8 _ _ <<<"$( [ -n "$csv_p" ] && median "$csv_p" 8 rtt_p50_ns)"
 awk -v a="${ring64:-}" -v sa="${st64:-}" -v b="${ring1m:-}" -v sb="${st1m:-}" \
     -v c="${rtt8:-}" -v sc="${strtt8:-}" -v d="${rtt64:-}" -v sd="${strtt64:-}" 'BEGIN {
 	printf "stream 64 B %.3g M/s [%s], stream 1 MiB %.3g GB/s [%s], ping-pong p50 8 B %.0f ns [%s], 64 B %.0f ns [%s]\n",

@@ -172,10 +172,14 @@ static inline int bad(const unsigned char *buf, size_t len, uint64_t i)
 	return ipcb_msg_check(buf, len, 0, &got, &prod) != IPCB_MSG_OK || got != (uint32_t)i;
 }
 
-static void one_line(int a, int64_t round, uint64_t i)
+/* The one-line variant's word for round r. */
+static _Atomic uint64_t *line_word(int64_t r)
 {
-	_Atomic uint64_t *w = (_Atomic uint64_t *)(void *)(words + (size_t)(round % WORD_LINES) * 4096);
+	return (_Atomic uint64_t *)(void *)(words + (size_t)(r % WORD_LINES) * 4096);
+}
 
+static inline void one_line(int a, _Atomic uint64_t *w, uint64_t i)
+{
 	if (a) {
 		atomic_store_explicit(w, 2 * i + 1, memory_order_release);
 		while (atomic_load_explicit(w, memory_order_acquire) != 2 * i + 2)
@@ -268,8 +272,9 @@ static int side_b(unsigned char *buf)
 			ipcb_cpu_relax();
 		if (g < 0)
 			break;
+		_Atomic uint64_t *w = line_word(r);
 		for (int k = 0; k < line_warm + batch; k++)
-			one_line(0, r, count[V_LINE]++);
+			one_line(0, w, count[V_LINE]++);
 		for (int v = 1; v < nv; v++) {
 			int rc = 0;
 			if (stream_mode)
@@ -484,11 +489,12 @@ int main(int argc, char **argv)
 	uint64_t stop = ipcb_now_ns() + (uint64_t)(duration_s * 1e9), acks = 0;
 	while (rounds < MAX_ROUNDS && errors == 0) {
 		atomic_store_explicit(&ctl->go, rounds + 1, memory_order_release);
+		_Atomic uint64_t *w = line_word(rounds);
 		for (int k = 0; k < line_warm; k++)
-			one_line(1, rounds, count[V_LINE]++);
+			one_line(1, w, count[V_LINE]++);
 		uint64_t t0 = ipcb_now_ns();
 		for (int k = 0; k < batch; k++)
-			one_line(1, rounds, count[V_LINE]++);
+			one_line(1, w, count[V_LINE]++);
 		mean[(size_t)rounds * MAXV + V_LINE] = (double)(ipcb_now_ns() - t0) / batch;
 		for (int v = 1; v < nv && errors == 0; v++) {
 			int n = 0;
